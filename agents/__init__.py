@@ -1,0 +1,1 @@
+"""Faust agents: short loops that decode, call the pure core (``buzzwatch``), and send."""

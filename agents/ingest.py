@@ -1,0 +1,96 @@
+"""Ingest agent: raw mentions -> (scored mentions keyed by brand | dead letters) + watermarks.
+
+Runs on the raw topic's partitions, so the CPU work spreads evenly whatever brand is hot.
+Per batch: decode and score in the core (``IngestStep``), send, then send one watermark marker
+per raw partition seen to every scored partition (after the mentions, so each scored partition
+receives a partition's mentions before the marker that vouches for them). A timer re-sends
+markers and declares caught-up silent partitions idle.
+"""
+
+from __future__ import annotations
+
+import time
+
+from buzzwatch.ingest import RawRecord
+from buzzwatch.scored import Watermark
+from streams import metrics as M
+from streams.faust_util import kafka_timestamp_ms
+
+DLQ_HEADER = "buzzwatch."
+
+
+def register(pipe) -> None:
+    app, settings = pipe.app, pipe.settings
+    step = pipe.ingest
+    last_event_wall: dict[int, float] = {}
+    processed_next: dict[int, int] = {}  # raw partition -> next offset after what we processed
+
+    async def send_markers(partitions, idle: set[int] = frozenset()) -> None:
+        n_raw = settings.partitions
+        for p in partitions:
+            wm = step.clock.get(p)
+            marker = Watermark(raw_partition=p, raw_partitions=n_raw,
+                               event_time_ms=wm if wm is not None else -1, idle=p in idle)
+            for target in range(settings.partitions):
+                await pipe.scored.send(value=marker.to_wire(), partition=target)
+
+    @app.agent(pipe.mentions, name="ingest")
+    async def ingest(stream):
+        async for events in stream.take_events(settings.batch_size, within=settings.batch_within_s):
+            records = [
+                RawRecord(
+                    partition=e.message.partition,
+                    offset=e.message.offset,
+                    timestamp_ms=kafka_timestamp_ms(e.message),
+                    value=e.message.value,
+                    key=e.message.key,
+                    topic=e.message.topic,
+                )
+                for e in events
+            ]
+            result = step.process(records)
+            for rej in result.rejected:
+                r = rej.record
+                await pipe.dlq.send(
+                    key=r.key,
+                    value=r.value if r.value is not None else b"",
+                    headers=[
+                        (DLQ_HEADER + "reason", rej.rejection.reason.encode()),
+                        (DLQ_HEADER + "detail", rej.rejection.detail.encode("utf-8", "replace")),
+                        (DLQ_HEADER + "topic", r.topic.encode()),
+                        (DLQ_HEADER + "partition", str(r.partition).encode()),
+                        (DLQ_HEADER + "offset", str(r.offset).encode()),
+                    ],
+                )
+            for s in result.scored:
+                await pipe.scored.send(key=s.brand.encode("utf-8"), value=s.to_wire())
+            now = time.time()
+            seen = {r.partition for r in records}
+            for r in records:
+                last_event_wall[r.partition] = now
+                processed_next[r.partition] = max(processed_next.get(r.partition, 0), r.offset + 1)
+            await send_markers(sorted(seen))
+            M.observe_ingest(result, records, now)
+
+    @app.timer(settings.watermark_interval_s)
+    async def refresh_watermarks() -> None:
+        """Re-send markers; a partition caught up and silent for ``idle_partition_s`` is idle."""
+        idle_after = settings.core.pipeline.idle_partition_s
+        mine = sorted(tp.partition for tp in app.consumer.assignment() if tp.topic == pipe.mentions.get_topic_name())
+        if not mine:
+            return
+        now = time.time()
+        idle = set()
+        for p in mine:
+            tp = next(tp for tp in app.consumer.assignment() if tp.topic == pipe.mentions.get_topic_name() and tp.partition == p)
+            try:
+                high = app.consumer.highwater(tp)
+            except Exception:  # noqa: BLE001 - not known yet: not idle
+                continue
+            done = processed_next.get(p)
+            if done is None:  # nothing read since start: where does the consumer stand?
+                done = await app.consumer.position(tp) or 0
+            caught_up = high is not None and 0 <= high <= done
+            if caught_up and now - last_event_wall.setdefault(p, now) >= idle_after:
+                idle.add(p)
+        await send_markers(mine, idle)

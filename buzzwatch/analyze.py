@@ -1,0 +1,85 @@
+"""The ingest stage's per-mention work: match brands, route language, mask, score, extract terms.
+
+This is all the CPU-heavy work of the pipeline and it runs on the raw topic's partitions, so
+it spreads evenly whatever brand is in crisis (DESIGN.md, two stages). It is the same function
+for the Faust ingest agent, ``buzzwatch sentiment``, ``buzzwatch backtest`` and replays.
+
+Brand names are masked before scoring: "@united", "Orange", "Free" or "Best Buy" would
+otherwise lend their own sentiment to every mention. The mention's own ``brand`` value is
+masked too, even when that brand is not configured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from hashlib import blake2b
+
+from buzzwatch.brands import BrandMatcher
+from buzzwatch.config import CoreConfig
+from buzzwatch.language import route_language
+from buzzwatch.mention import Mention
+from buzzwatch.scored import ScoredMention
+from buzzwatch.sentiment import Sentiment, SentimentScorer
+from buzzwatch.terms import extract_terms, text_fingerprint
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What the ingest stage learnt of one accepted mention."""
+
+    sentiment: Sentiment
+    brands: tuple[str, ...]  # configured brands it counts for (empty: unmatched)
+
+
+def _author_key(author_id: str | None, author_name: str | None) -> int:
+    who = author_id or author_name
+    if not who:
+        return 0
+    return int.from_bytes(blake2b(who.encode("utf-8"), digest_size=8).digest(), "big") >> 1
+
+
+class MentionAnalyzer:
+    """Turns validated mentions into scored, per-brand records."""
+
+    def __init__(self, config: CoreConfig):
+        self.config = config
+        self.matcher = BrandMatcher(config.brands)
+        self.scorer = SentimentScorer(
+            neg_threshold=config.pipeline.neg_threshold,
+            pos_threshold=config.pipeline.pos_threshold,
+        )
+        self._configured = set(config.brand_names)
+        self._evidence_chars = config.pipeline.evidence_text_chars
+
+    def brands_of(self, m: Mention) -> tuple[str, ...]:
+        """Configured brands a mention counts for: its declared brand (if configured) and every
+        configured brand named in the text (fan-out)."""
+        found = self.matcher.match(m.text)
+        declared = self.matcher.canonical(m.brand) if m.brand else None
+        if declared and declared not in found:
+            found = [declared, *found]
+        return tuple(found)
+
+    def analyze(self, m: Mention) -> Analysis:
+        lang = route_language(m.lang, m.text)
+        masked = self.matcher.mask(m.text, extra_names=(m.brand,) if m.brand else ())
+        return Analysis(self.scorer.score(masked, lang), self.brands_of(m))
+
+    def scored(self, m: Mention, analysis: Analysis, late: bool = False) -> list[ScoredMention]:
+        """One compact record per brand (what travels on mentions.scored)."""
+        if not analysis.brands:
+            return []
+        s = analysis.sentiment
+        terms = extract_terms(m.text)
+        fp = text_fingerprint(m.text)
+        akey = _author_key(m.author_id, m.author_name)
+        text = m.text[: self._evidence_chars]
+        return [
+            ScoredMention(
+                id=m.id, brand=brand, created_at_ms=m.created_at_ms, lang=s.lang,
+                compound=s.compound, label=s.label, text=text, url=m.url,
+                author=m.author_name or m.author_id, followers=m.followers, shares=m.shares,
+                author_key=akey, fingerprint=fp, terms=terms, late=late,
+            )
+            for brand in analysis.brands
+        ]

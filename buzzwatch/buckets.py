@@ -1,0 +1,315 @@
+"""Per-brand event-time minute buckets: add scored mentions, close minutes, keep rolling windows.
+
+A bucket is (brand, minute of ``created_at``). Its content depends only on which mentions
+fall in it, never on when they arrived: mentions are deduplicated by id, mentions already late
+by their own raw partition (``ScoredMention.late``) or for a minute already closed are counted
+as ``late`` and never folded into a closed decision.
+
+State is explicit and compact because it is written to a changelogged table once per batch per
+brand: open minutes keep their sums, a few top negative posts, term counts and the ids seen
+(packed 64-bit hashes, only while the minute is open and for ``dedupe_horizon_minutes`` after);
+closed minutes survive only as small rows in a 60-minute ring and a 24-hour ring, from which
+the 5 min / 1 h / 24 h rolling figures are read.
+
+>>> st = BrandBuckets.new("acme")
+>>> st.add(ScoredMention(id="a", brand="acme", created_at_ms=60_000, lang="en",
+...                      compound=-0.5, label="negative"))
+'counted'
+>>> st.add(ScoredMention(id="a", brand="acme", created_at_ms=60_000, lang="en",
+...                      compound=-0.5, label="negative"))
+'duplicate'
+>>> [s.mentions for s in st.close_until(120_000)]
+[1]
+>>> st.add(ScoredMention(id="b", brand="acme", created_at_ms=61_000, lang="en",
+...                      compound=0.5, label="positive"))
+'late'
+"""
+
+from __future__ import annotations
+
+import base64
+from array import array
+from dataclasses import dataclass, field
+from hashlib import blake2b
+
+from buzzwatch.scored import ScoredMention
+from buzzwatch.summary import MINUTE_MS, MinuteSummary, TopPost
+
+TOP_POSTS = 5
+TOP_AUTHORS = 5
+TOP_TERMS = 30
+HOUR_MS = 60 * MINUTE_MS
+MINUTE_RING = 60
+HOUR_RING = 25  # 24 full hours + the current one
+
+
+def id_hash(mention_id: str) -> int:
+    return int.from_bytes(blake2b(mention_id.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def _pack(ids: set[int]) -> str:
+    return base64.b64encode(array("Q", sorted(ids)).tobytes()).decode("ascii")
+
+
+def _unpack(text: str) -> set[int]:
+    arr = array("Q")
+    arr.frombytes(base64.b64decode(text))
+    return set(arr)
+
+
+@dataclass
+class OpenMinute:
+    """Running sums of one not-yet-closed minute."""
+
+    start_ms: int
+    mentions: int = 0
+    negative: int = 0
+    neutral: int = 0
+    positive: int = 0
+    unscored: int = 0
+    compound_sum: float = 0.0
+    reach: int = 0
+    shares: int = 0
+    late: int = 0
+    authors: set[int] = field(default_factory=set)
+    fingerprints: dict[int, int] = field(default_factory=dict)
+    top: list[TopPost] = field(default_factory=list)
+    terms: dict[str, int] = field(default_factory=dict)
+    author_reach: dict[str, int] = field(default_factory=dict)
+
+    def add(self, m: ScoredMention) -> None:
+        self.mentions += 1
+        if m.label == "negative":
+            self.negative += 1
+        elif m.label == "neutral":
+            self.neutral += 1
+        elif m.label == "positive":
+            self.positive += 1
+        else:
+            self.unscored += 1
+        if m.label != "unscored":
+            self.compound_sum += m.compound
+        self.reach += m.followers
+        self.shares += m.shares
+        if m.author_key:
+            self.authors.add(m.author_key)
+        if m.fingerprint:
+            self.fingerprints[m.fingerprint] = self.fingerprints.get(m.fingerprint, 0) + 1
+        for term in m.terms:
+            self.terms[term] = self.terms.get(term, 0) + 1
+        if m.author and m.followers > self.author_reach.get(m.author, -1):
+            self.author_reach[m.author] = m.followers
+            if len(self.author_reach) > 4 * TOP_AUTHORS:
+                self.author_reach = dict(_top_items(self.author_reach, TOP_AUTHORS))
+        if m.label == "negative":
+            post = TopPost(m.id, m.text, m.compound, m.created_at_ms, m.url, m.author, m.followers)
+            self.top.append(post)
+            if len(self.top) > TOP_POSTS:
+                # most negative first, then most followed: what on-call staff must read first
+                self.top.sort(key=lambda p: (p.compound, -p.followers, p.id))
+                del self.top[TOP_POSTS:]
+
+    @property
+    def duplicate_texts(self) -> int:
+        return sum(c - 1 for c in self.fingerprints.values() if c > 1)
+
+    def summary(self, brand: str) -> MinuteSummary:
+        return MinuteSummary(
+            brand=brand,
+            start_ms=self.start_ms,
+            mentions=self.mentions,
+            negative=self.negative,
+            neutral=self.neutral,
+            positive=self.positive,
+            unscored=self.unscored,
+            compound_sum=self.compound_sum,
+            reach=self.reach,
+            shares=self.shares,
+            distinct_authors=len(self.authors),
+            duplicate_texts=self.duplicate_texts,
+            late=self.late,
+            top_negative=tuple(sorted(self.top, key=lambda p: (p.compound, -p.followers, p.id))[:TOP_POSTS]),
+            terms=tuple(_top_items(self.terms, TOP_TERMS)),
+            authors=tuple(_top_items(self.author_reach, TOP_AUTHORS)),
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "s": self.start_ms,
+            "c": [self.mentions, self.negative, self.neutral, self.positive, self.unscored,
+                  self.compound_sum, self.reach, self.shares, self.late],
+            "a": _pack(self.authors),
+            "f": [[k, v] for k, v in self.fingerprints.items()],
+            "t": [p.to_dict() for p in self.top],
+            "w": self.terms,
+            "r": self.author_reach,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "OpenMinute":
+        (n, neg, neu, pos, uns, csum, reach, shares, late) = d["c"]
+        return cls(
+            start_ms=d["s"], mentions=n, negative=neg, neutral=neu, positive=pos, unscored=uns,
+            compound_sum=csum, reach=reach, shares=shares, late=late,
+            authors=_unpack(d["a"]), fingerprints={k: v for k, v in d["f"]},
+            top=[TopPost.from_dict(p) for p in d["t"]], terms=dict(d["w"]), author_reach=dict(d["r"]),
+        )
+
+
+def _top_items(counts: dict, k: int) -> list[tuple]:
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+
+
+@dataclass(frozen=True, slots=True)
+class Rolling:
+    """Rolling figures over one window of closed minutes."""
+
+    mentions: int
+    scored: int
+    negative: int
+    compound_sum: float
+
+    @property
+    def negative_share(self) -> float:
+        return self.negative / self.scored if self.scored else 0.0
+
+    @property
+    def sentiment(self) -> float:
+        return self.compound_sum / self.scored if self.scored else 0.0
+
+
+# ring rows: [start_ms, mentions, negative, neutral, positive, compound_sum, reach]
+@dataclass
+class BrandBuckets:
+    """All bucket state of one brand. ``closed_until_ms`` is the end of the last closed minute
+    (``None`` until the brand's first minute is closed: its timeline starts there)."""
+
+    brand: str
+    closed_until_ms: int | None = None
+    open: dict[int, OpenMinute] = field(default_factory=dict)
+    ids: dict[int, set[int]] = field(default_factory=dict)  # minute start -> id hashes
+    minutes: list[list] = field(default_factory=list)
+    hours: list[list] = field(default_factory=list)
+    late_total: int = 0
+    dedupe_horizon_minutes: int = 2
+
+    @classmethod
+    def new(cls, brand: str, dedupe_horizon_minutes: int = 2) -> "BrandBuckets":
+        return cls(brand=brand, dedupe_horizon_minutes=dedupe_horizon_minutes)
+
+    # -- adding ----------------------------------------------------------------------------
+    def add(self, m: ScoredMention) -> str:
+        """Fold one scored mention in; return ``counted``, ``duplicate`` or ``late``."""
+        start = m.created_at_ms - m.created_at_ms % MINUTE_MS
+        h = id_hash(m.id)
+        seen = self.ids.get(start)
+        if seen is not None and h in seen:
+            return "duplicate"
+        if m.late or (self.closed_until_ms is not None and start < self.closed_until_ms):
+            self.late_total += 1
+            bucket = self.open.get(start)
+            if bucket is not None:
+                bucket.late += 1
+            if self.closed_until_ms is None or start >= self.closed_until_ms - self.dedupe_horizon_minutes * MINUTE_MS:
+                self.ids.setdefault(start, set()).add(h)
+            return "late"
+        bucket = self.open.get(start)
+        if bucket is None:
+            bucket = self.open[start] = OpenMinute(start)
+        bucket.add(m)
+        self.ids.setdefault(start, set()).add(h)
+        return "counted"
+
+    # -- closing ---------------------------------------------------------------------------
+    def close_until(self, until_ms: int) -> list[MinuteSummary]:
+        """Close every minute that ends at or before ``until_ms``, silent minutes included,
+        in order, and return their summaries (the detector's input)."""
+        until_ms -= until_ms % MINUTE_MS
+        if self.closed_until_ms is None:
+            # The timeline starts at the brand's earliest on-time minute, and only once that
+            # minute can be closed: by then every on-time mention of it has arrived, so the
+            # start does not depend on which partition was read first.
+            first = min(self.open, default=None)
+            if first is None or first + MINUTE_MS > until_ms:
+                return []
+            self.closed_until_ms = first
+        out: list[MinuteSummary] = []
+        start = self.closed_until_ms
+        while start + MINUTE_MS <= until_ms:
+            bucket = self.open.pop(start, None) or OpenMinute(start)
+            summary = bucket.summary(self.brand)
+            self._remember(summary)
+            out.append(summary)
+            start += MINUTE_MS
+        self.closed_until_ms = max(self.closed_until_ms, start)
+        horizon = self.closed_until_ms - self.dedupe_horizon_minutes * MINUTE_MS
+        for minute in [k for k in self.ids if k < horizon]:
+            del self.ids[minute]
+        return out
+
+    def _remember(self, s: MinuteSummary) -> None:
+        row = [s.start_ms, s.mentions, s.negative, s.neutral, s.positive, s.compound_sum, s.reach]
+        self.minutes.append(row)
+        if len(self.minutes) > MINUTE_RING:
+            del self.minutes[: len(self.minutes) - MINUTE_RING]
+        hour = s.start_ms - s.start_ms % HOUR_MS
+        if self.hours and self.hours[-1][0] == hour:
+            acc = self.hours[-1]
+            for i in range(1, 7):
+                acc[i] += row[i]
+        else:
+            self.hours.append([hour] + row[1:])
+            if len(self.hours) > HOUR_RING:
+                del self.hours[: len(self.hours) - HOUR_RING]
+
+    # -- reading ---------------------------------------------------------------------------
+    def rolling(self, window_ms: int) -> Rolling:
+        """Sums over the closed minutes in the last ``window_ms`` before ``closed_until_ms``.
+
+        Windows up to an hour are exact (minute ring); longer ones are read from the hour ring
+        and so are exact to the hour (the current partial hour plus the 23 full ones before)."""
+        if self.closed_until_ms is None:
+            return Rolling(0, 0, 0, 0.0)
+        since = self.closed_until_ms - window_ms
+        rows = self.minutes if window_ms <= MINUTE_RING * MINUTE_MS else self.hours
+        if rows is self.hours:
+            since -= since % HOUR_MS
+        n = scored = neg = 0
+        csum = 0.0
+        for row in rows:
+            if row[0] >= since:
+                n += row[1]
+                neg += row[2]
+                scored += row[2] + row[3] + row[4]
+                csum += row[5]
+        return Rolling(n, scored, neg, csum)
+
+    @property
+    def last_minute(self) -> list | None:
+        return self.minutes[-1] if self.minutes else None
+
+    # -- serialisation ---------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {
+            "b": self.brand,
+            "u": self.closed_until_ms,
+            "o": [b.to_dict() for b in self.open.values()],
+            "i": {str(k): _pack(v) for k, v in self.ids.items()},
+            "m": self.minutes,
+            "h": self.hours,
+            "l": self.late_total,
+            "d": self.dedupe_horizon_minutes,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "BrandBuckets":
+        return cls(
+            brand=d["b"],
+            closed_until_ms=d["u"],
+            open={b["s"]: OpenMinute.from_dict(b) for b in d["o"]},
+            ids={int(k): _unpack(v) for k, v in d["i"].items()},
+            minutes=[list(r) for r in d["m"]],
+            hours=[list(r) for r in d["h"]],
+            late_total=d["l"],
+            dedupe_horizon_minutes=d["d"],
+        )

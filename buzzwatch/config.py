@@ -1,0 +1,123 @@
+"""The core configuration: brands, pipeline rules and detector parameters, from one TOML file.
+
+Only the sections the pure core needs are read here (``[pipeline]``, ``[detector]``,
+``[alerting]``, ``[[brands]]``); Kafka, topics and the worker are ``streams.settings``'
+business. Unknown keys are an error with the file and key named: a typo in a threshold must not
+silently fall back to a default during a crisis.
+
+>>> cfg = CoreConfig.from_dict({"brands": [{"name": "Acme", "handles": ["@acme"]}],
+...                             "pipeline": {"allowed_lateness_s": 90}})
+>>> cfg.brand_names, cfg.pipeline.allowed_lateness_ms
+(('Acme',), 90000)
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from buzzwatch.brands import Brand
+
+
+class ConfigError(ValueError):
+    """The configuration file is unreadable or has a wrong, missing or unknown key."""
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Rules of the ingest and aggregate stages (documented defaults)."""
+
+    allowed_lateness_s: int = 120  # a mention may arrive this long after its minute ended
+    max_text_chars: int = 10_000  # longer texts are dead-lettered (text_too_long)
+    max_future_s: int = 86_400  # created_at further ahead of the record time: future_timestamp
+    dedupe_horizon_minutes: int = 2  # ids of closed minutes kept this long against redelivery
+    evidence_text_chars: int = 280  # text kept per mention for evidence (top negative posts)
+    neg_threshold: float = -0.05  # compound <= this: negative
+    pos_threshold: float = 0.05  # compound >= this: positive
+    idle_partition_s: float = 30.0  # a caught-up silent raw partition stops holding minutes open
+
+    @property
+    def allowed_lateness_ms(self) -> int:
+        return int(self.allowed_lateness_s * 1000)
+
+    @property
+    def max_future_ms(self) -> int:
+        return int(self.max_future_s * 1000)
+
+
+def _build(cls, data: dict | None, section: str):
+    data = dict(data or {})
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"[{section}]: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    try:
+        return cls(**data)
+    except TypeError as exc:
+        raise ConfigError(f"[{section}]: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    brands: tuple[Brand, ...] = ()
+    pipeline: PipelineConfig = field(default_factory=PipelineConfig)
+    detector: dict[str, Any] = field(default_factory=dict)
+    alerting: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def brand_names(self) -> tuple[str, ...]:
+        return tuple(b.name for b in self.brands)
+
+    def detection(self):
+        """The detector's parameters (``buzzwatch.detection.DetectionConfig``)."""
+        from buzzwatch.detection import DetectionConfig
+
+        try:
+            return DetectionConfig.from_dict(self.detector, self.alerting)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"[detector]/[alerting]: {exc}") from exc
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "CoreConfig":
+        brands = []
+        seen: set[str] = set()
+        for i, raw in enumerate(data.get("brands", [])):
+            try:
+                brand = Brand.from_dict(raw)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"[[brands]] #{i + 1}: {exc}") from exc
+            if brand.name in seen:
+                raise ConfigError(f"[[brands]] #{i + 1}: brand {brand.name!r} is configured twice")
+            seen.add(brand.name)
+            brands.append(brand)
+        pipeline = _build(PipelineConfig, data.get("pipeline"), "pipeline")
+        if pipeline.allowed_lateness_s < 0:
+            raise ConfigError("[pipeline]: allowed_lateness_s must be >= 0")
+        return cls(
+            brands=tuple(brands),
+            pipeline=pipeline,
+            detector=dict(data.get("detector", {})),
+            alerting=dict(data.get("alerting", {})),
+        )
+
+
+def read_toml(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+
+
+def load_core_config(path: str | Path) -> CoreConfig:
+    try:
+        return CoreConfig.from_dict(read_toml(path))
+    except ConfigError as exc:
+        if str(path) in str(exc):
+            raise
+        raise ConfigError(f"{path}: {exc}") from exc

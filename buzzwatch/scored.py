@@ -1,0 +1,109 @@
+"""Records that travel on ``mentions.scored``: one scored mention per matched brand, and
+watermark markers.
+
+The ingest stage does all the per-mention CPU work (matching, language, sentiment, terms) and
+hands the aggregate stage a compact record with nothing left to compute but sums. Markers carry
+the event-time progress of one *raw* partition to every scored partition (DESIGN.md, aligned
+watermarks), so the aggregate can close a minute only when every raw partition has moved past
+it — which makes the decision independent of how fast each partition is read.
+
+The wire form is a JSON array (not an object): field names would triple the bytes on a topic
+that carries every mention.
+
+>>> s = ScoredMention(id="t1", brand="acme", created_at_ms=60_000, lang="en", compound=-0.6,
+...                   label="negative", text="Acme lost my bag", author="bob", followers=10)
+>>> decode_scored(s.to_wire()) == s
+True
+>>> decode_scored(Watermark(raw_partition=2, raw_partitions=4, event_time_ms=120_000).to_wire())
+Watermark(raw_partition=2, raw_partitions=4, event_time_ms=120000, idle=False)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+
+_MENTION = 0
+_WATERMARK = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredMention:
+    """One mention as seen by one brand (a mention matching two brands gives two of these)."""
+
+    id: str
+    brand: str
+    created_at_ms: int
+    lang: str
+    compound: float
+    label: str
+    text: str = ""  # kept for evidence only (top negative posts); truncated by ingest
+    url: str | None = None
+    author: str | None = None
+    followers: int = 0
+    shares: int = 0
+    author_key: int = 0  # hash of the author id, for distinct-author counts
+    fingerprint: int = 0  # duplicate-text fingerprint (terms.text_fingerprint)
+    terms: tuple[str, ...] = ()
+    late: bool = False  # already late by its own raw partition's watermark (see watermark.py)
+
+    def to_wire(self) -> bytes:
+        return orjson.dumps(
+            [
+                _MENTION,
+                self.id,
+                self.brand,
+                self.created_at_ms,
+                self.lang,
+                round(self.compound, 4),
+                self.label,
+                self.text,
+                self.url,
+                self.author,
+                self.followers,
+                self.shares,
+                self.author_key,
+                self.fingerprint,
+                list(self.terms),
+                self.late,
+            ]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Watermark:
+    """Raw partition ``raw_partition`` (of ``raw_partitions``) has seen event time up to
+    ``event_time_ms``; ``idle`` says it is caught up and silent, so it must not hold others back."""
+
+    raw_partition: int
+    raw_partitions: int
+    event_time_ms: int
+    idle: bool = False
+
+    def to_wire(self) -> bytes:
+        return orjson.dumps(
+            [_WATERMARK, self.raw_partition, self.raw_partitions, self.event_time_ms, self.idle]
+        )
+
+
+class WireError(ValueError):
+    """A record on mentions.scored that this version cannot read."""
+
+
+def decode_scored(raw: bytes) -> ScoredMention | Watermark:
+    try:
+        row = orjson.loads(raw)
+        if row[0] == _MENTION:
+            (_, mid, brand, ts, lang, comp, label, text, url, author, foll, shares, akey, fp, terms, late) = row
+            return ScoredMention(
+                id=mid, brand=brand, created_at_ms=ts, lang=lang, compound=comp, label=label,
+                text=text, url=url, author=author, followers=foll, shares=shares,
+                author_key=akey, fingerprint=fp, terms=tuple(terms), late=late,
+            )
+        if row[0] == _WATERMARK:
+            _, part, parts, ts, idle = row
+            return Watermark(raw_partition=part, raw_partitions=parts, event_time_ms=ts, idle=idle)
+    except (orjson.JSONDecodeError, TypeError, ValueError, IndexError, KeyError) as exc:
+        raise WireError(f"unreadable mentions.scored record: {exc}") from exc
+    raise WireError(f"unknown mentions.scored record kind {row[0]!r}")

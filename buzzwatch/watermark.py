@@ -1,0 +1,96 @@
+"""Event-time progress: per raw partition on the ingest side, aligned (minimum) on the aggregate side.
+
+Why two halves (DESIGN.md, "closing a minute"): mentions of one brand reach the aggregate from
+every raw partition, and a replay reads those partitions at very different speeds. So
+
+* lateness is decided on the ingest side, against the mention's **own raw partition**: a
+  mention is late when its partition had already moved past the end of its minute plus the
+  allowed lateness before it. That depends only on the order inside one partition, which Kafka
+  keeps, so live and replay agree on it;
+* a minute closes on the aggregate side only when the **minimum** over all raw partitions has
+  moved past its end plus the allowed lateness. Any mention of that minute still to come from
+  partition p would then be late by p's own watermark: closing can never cut off an on-time
+  mention, whatever the reading speeds.
+
+A partition that is caught up and silent (``idle``) would hold every minute open; it is left
+out of the minimum until it speaks again (the rule Flink and Kafka Streams use). Idleness is
+the one wall-clock input, and it is decided by the caller.
+
+>>> clock = PartitionClock(allowed_lateness_ms=60_000)
+>>> clock.observe(0, 600_000), clock.observe(0, 400_000), clock.observe(0, 545_000)
+(False, True, False)
+>>> w = AlignedWatermark()
+>>> w.update(0, 2, 600_000); w.get() is None
+True
+>>> w.update(1, 2, 300_000); w.get()
+300000
+"""
+
+from __future__ import annotations
+
+MINUTE_MS = 60_000
+
+
+def minute_start(ms: int) -> int:
+    return ms - ms % MINUTE_MS
+
+
+class PartitionClock:
+    """Max event time seen per raw partition, and the per-partition lateness verdict."""
+
+    def __init__(self, allowed_lateness_ms: int):
+        self.allowed_lateness_ms = allowed_lateness_ms
+        self.max_ms: dict[int, int] = {}
+
+    def observe(self, partition: int, event_ms: int) -> bool:
+        """Record one event of ``partition``; return True when it is late by that partition."""
+        seen = self.max_ms.get(partition)
+        late = seen is not None and minute_start(event_ms) + MINUTE_MS + self.allowed_lateness_ms <= seen
+        if seen is None or event_ms > seen:
+            self.max_ms[partition] = event_ms
+        return late
+
+    def get(self, partition: int) -> int | None:
+        return self.max_ms.get(partition)
+
+
+class AlignedWatermark:
+    """Minimum event time over the raw partitions, as reported by watermark markers.
+
+    ``get()`` is ``None`` until every raw partition has reported (or is idle): before that
+    nothing can be closed safely.
+    """
+
+    def __init__(self) -> None:
+        self.raw_partitions = 0
+        self.by_partition: dict[int, int] = {}
+        self.idle: set[int] = set()
+
+    def update(self, raw_partition: int, raw_partitions: int, event_time_ms: int, idle: bool = False) -> None:
+        if raw_partitions != self.raw_partitions:
+            # The raw topic gained partitions (or this is the first marker): unknown ones block.
+            self.raw_partitions = raw_partitions
+            self.by_partition = {p: t for p, t in self.by_partition.items() if p < raw_partitions}
+            self.idle = {p for p in self.idle if p < raw_partitions}
+        # Markers from one partition can only move forward (a stale marker after a rebalance is ignored).
+        if event_time_ms > self.by_partition.get(raw_partition, -1):
+            self.by_partition[raw_partition] = event_time_ms
+        if idle:
+            self.idle.add(raw_partition)
+        else:
+            self.idle.discard(raw_partition)
+
+    def get(self) -> int | None:
+        if not self.raw_partitions:
+            return None
+        active = [
+            self.by_partition.get(p)
+            for p in range(self.raw_partitions)
+            if p not in self.idle
+        ]
+        if not active:
+            # Everyone idle: the furthest any partition got is safe (nothing more is coming).
+            return max(self.by_partition.values()) if self.by_partition else None
+        if any(t is None for t in active):
+            return None
+        return min(active)  # type: ignore[type-var]

@@ -1,0 +1,1 @@
+"""Kafka and Faust wiring for Buzzwatch: settings, topics, app, metrics, CLI."""

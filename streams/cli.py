@@ -1,0 +1,260 @@
+"""The ``buzzwatch`` command.
+
+Every subcommand has ``--help``. Set-up errors (bad config, no broker) end with a one-line
+message and exit code 2, not a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from buzzwatch.config import ConfigError
+
+app = typer.Typer(
+    help="Buzzwatch: early warning for reputation crises (bad buzz) on Kafka + Faust.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+kafka_app = typer.Typer(help="Run a local single-node Apache Kafka (KRaft) for development and tests.", no_args_is_help=True)
+topics_app = typer.Typer(help="Create and describe Buzzwatch's topics.", no_args_is_help=True)
+app.add_typer(kafka_app, name="kafka")
+app.add_typer(topics_app, name="topics")
+
+ConfigOpt = typer.Option(None, "--config", "-c", help="TOML config file (default $BUZZWATCH_CONFIG or config/buzzwatch.toml).")
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def settings_or_exit(config: Optional[Path], **overrides):
+    from streams.settings import load_settings
+
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        fail(str(exc))
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    return settings.with_overrides(**overrides) if overrides else settings
+
+
+def bootstrap_or_exit(settings) -> str:
+    try:
+        return settings.kafka_bootstrap()
+    except Exception as exc:  # noqa: BLE001 - any reason: say it and stop
+        fail(str(exc))
+
+
+# --- worker -------------------------------------------------------------------------------
+@app.command()
+def worker(
+    config: Optional[Path] = ConfigOpt,
+    web_port: Optional[int] = typer.Option(None, help="Metrics/web port (default $BUZZWATCH_WEB_PORT or 6066)."),
+    app_id: Optional[str] = typer.Option(None, help="Faust app id = consumer group and table namespace."),
+    loglevel: str = typer.Option("warn", help="crit|error|warn|info|debug"),
+) -> None:
+    """Run a Faust worker: ingest, aggregate and notify agents, metrics at /metrics."""
+    from streams.worker import run_worker
+
+    settings = settings_or_exit(config, web_port=web_port, app_id=app_id)
+    bootstrap_or_exit(settings)
+    run_worker(settings, loglevel=loglevel)
+
+
+# --- kafka --------------------------------------------------------------------------------
+@kafka_app.command("up")
+def kafka_up() -> None:
+    """Start a local broker in the background (jars resolved with Maven on first use)."""
+    from streams.kafka_local import kafka_up as up
+
+    typer.echo(up())
+
+
+@kafka_app.command("down")
+def kafka_down() -> None:
+    """Stop the local broker started by `buzzwatch kafka up`."""
+    from streams.kafka_local import kafka_down as down
+
+    typer.echo("stopped" if down() else "no local broker was running")
+
+
+@kafka_app.command("status")
+def kafka_status() -> None:
+    """Print the local broker's bootstrap address, pid and data dir (exit 1 when down)."""
+    from streams.kafka_local import kafka_status as status
+
+    st = status()
+    if not st:
+        typer.echo("down")
+        raise typer.Exit(1)
+    for k, v in st.items():
+        typer.echo(f"{k}: {v}")
+
+
+# --- topics -------------------------------------------------------------------------------
+@topics_app.command("create")
+def topics_create(config: Optional[Path] = ConfigOpt) -> None:
+    """Create mentions, mentions.scored, mentions.dlq and buzz.alerts (idempotent)."""
+    from streams.topics import create_topics, topic_specs
+
+    settings = settings_or_exit(config)
+    created = create_topics(bootstrap_or_exit(settings), topic_specs(settings.partitions, settings.topics.as_dict(), replication=settings.replication))
+    typer.echo(f"created: {', '.join(created) if created else '(all existed)'}")
+
+
+@topics_app.command("describe")
+def topics_describe(config: Optional[Path] = ConfigOpt) -> None:
+    """Partitions, replication, retention and cleanup policy of each topic."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from streams.topics import describe_topics
+
+    settings = settings_or_exit(config)
+    rows = describe_topics(bootstrap_or_exit(settings), list(settings.topics.as_dict().values()))
+    table = Table("topic", "partitions", "replication", "retention.ms", "cleanup.policy")
+    for r in rows:
+        table.add_row(str(r.get("name")), str(r.get("partitions")), str(r.get("replication")),
+                      str(r.get("retention.ms")), str(r.get("cleanup.policy")))
+    Console().print(table)
+
+
+# --- simulate -----------------------------------------------------------------------------
+@app.command()
+def simulate(
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write JSONL here (.gz compresses)."),
+    produce: bool = typer.Option(False, help="Produce to the mentions topic instead of writing a file."),
+    brands: Optional[str] = typer.Option(None, help="Comma-separated brands (default: the configured ones)."),
+    minutes: int = typer.Option(60, help="Event-time minutes of traffic."),
+    start: Optional[str] = typer.Option(None, help="Event time of the first minute (ISO-8601, default: now - minutes)."),
+    rate: float = typer.Option(20.0, help="Mean mentions per minute per brand."),
+    fr_share: float = typer.Option(0.3, help="Share of French mentions."),
+    seed: int = typer.Option(1, help="Random seed (same seed, same mentions and ids)."),
+    bad_buzz: Optional[str] = typer.Option(None, help="Inject a bad buzz on this brand in the middle of the range."),
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Synthetic EN/FR mentions with a daily rhythm (and optionally an injected bad buzz)."""
+    from buzzwatch.mention import parse_timestamp_ms
+    from buzzwatch.simulate import generate_mentions
+
+    settings = settings_or_exit(config)
+    names = [b.strip() for b in brands.split(",")] if brands else list(settings.core.brand_names)
+    if not names:
+        fail("no brands: pass --brands or configure [[brands]]")
+    start_ms = parse_timestamp_ms(start) if start else int(time.time() * 1000) - minutes * 60_000
+    if start_ms is None:
+        fail(f"--start {start!r} is not a valid time")
+    start_ms -= start_ms % 60_000
+    buzz = None
+    if bad_buzz:
+        buzz = {"brand": bad_buzz, "start_minute": minutes // 2, "ramp_minutes": 10, "peak_factor": 8.0, "negative_share": 0.8}
+    mentions = generate_mentions(names, start_ms, minutes, seed=seed, rate_per_min=rate, fr_share=fr_share, bad_buzz=buzz)
+    if produce:
+        from streams.producer import produce_mentions
+
+        n = produce_mentions(bootstrap_or_exit(settings), settings.topics.mentions, mentions)
+        typer.echo(f"produced {n} mentions to {settings.topics.mentions}")
+        return
+    import gzip
+
+    import orjson
+
+    if out is None:
+        fail("pass --out FILE or --produce")
+    opener = gzip.open if out.suffix == ".gz" else open
+    n = 0
+    with opener(out, "wb") as fh:
+        for m in mentions:
+            fh.write(orjson.dumps(m) + b"\n")
+            n += 1
+    typer.echo(f"wrote {n} mentions to {out}")
+
+
+# --- ingest -------------------------------------------------------------------------------
+@app.command()
+def ingest(
+    files: list[str] = typer.Argument(..., help="JSONL or CSV files, gzipped or not; '-' for stdin."),
+    rejects: Path = typer.Option(Path("rejects.jsonl"), help="Where refused lines go, with file, line and reason."),
+    rate: Optional[float] = typer.Option(None, help="Throttle to this many mentions per second."),
+    topic: Optional[str] = typer.Option(None, help="Target topic (default: the mentions topic)."),
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Load archives into the mentions topic, validated with the mention contract."""
+    from streams.producer import ingest_files
+
+    settings = settings_or_exit(config)
+    report = ingest_files(
+        bootstrap_or_exit(settings), topic or settings.topics.mentions, files, rejects,
+        settings.core, rate=rate,
+    )
+    typer.echo(
+        f"read {report.read} records: produced {report.produced}, rejected {report.rejected}"
+        + (f" (see {rejects})" if report.rejected else "")
+    )
+    if report.rejected and not report.produced:
+        raise typer.Exit(1)
+
+
+# --- sentiment ----------------------------------------------------------------------------
+@app.command()
+def sentiment(
+    input: str = typer.Argument(..., help="Mentions as JSONL (gz ok, '-' for stdin)."),
+    out: str = typer.Option(..., "--out", "-o", help="Output JSONL ('-' for stdout)."),
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Score mentions: one JSON line per input with id, lang, compound, label."""
+    from streams.batch import score_file
+
+    settings = settings_or_exit(config)
+    n, bad = score_file(settings.core, input, out)
+    typer.echo(f"scored {n} mentions" + (f", {bad} refused (reported on stderr)" if bad else ""), err=True)
+
+
+# --- backtest -----------------------------------------------------------------------------
+@app.command()
+def backtest(
+    input: str = typer.Argument(..., help="Mentions JSONL (the contract) or, with --format counts, a CSV timestamp,value[,negative]."),
+    out: Path = typer.Option(..., "--out", "-o", help="Alerts JSONL (lifecycle events)."),
+    format: str = typer.Option("mentions", help="mentions | counts"),
+    brand: Optional[str] = typer.Option(None, help="Brand name of a counts series (required with --format counts)."),
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Run the same core as the workers over a file, offline; print a summary."""
+    from streams.batch import run_backtest
+
+    settings = settings_or_exit(config)
+    if format not in ("mentions", "counts"):
+        fail("--format is mentions or counts")
+    if format == "counts" and not brand:
+        fail("--format counts needs --brand NAME")
+    try:
+        run_backtest(settings.core, input, out, format, brand)
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+
+
+# --- demo ---------------------------------------------------------------------------------
+@app.command()
+def demo(
+    seconds: Optional[float] = typer.Option(None, help="Stop after this many seconds and exit 0 (default: until Ctrl-C)."),
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Local Kafka + topics + one worker + simulated EN/FR traffic, with a live per-brand summary."""
+    from streams.demo import run_demo
+
+    settings = settings_or_exit(config)
+    sys.exit(run_demo(settings, seconds))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

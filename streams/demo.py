@@ -1,0 +1,157 @@
+"""`buzzwatch demo`: a local Kafka, the topics, one worker, simulated traffic, a live summary.
+
+Event time runs at 60x: every wall-clock second the feeder produces one more minute of
+simulated EN/FR mentions for the configured brands, starting a few hours in the past, so
+minutes close (after the allowed lateness) within seconds and the summary moves. Midway one
+brand is pushed into a bad buzz. The summary is read from the worker's own ``/metrics``, i.e.
+exactly what Prometheus would scrape.
+
+Everything started here is stopped on Ctrl-C, on SIGTERM, or after ``--seconds``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+from streams.settings import Settings
+
+HISTORY_MINUTES = 180
+SPEEDUP_MINUTES_PER_SECOND = 1
+
+
+def _scrape(url: str) -> dict[tuple[str, tuple], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(url, timeout=2) as resp:
+        text = resp.read().decode("utf-8")
+    out = {}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+def summary_table(samples: dict, brands: list[str]):
+    from rich.table import Table
+
+    def get(name, **labels):
+        return samples.get((name, tuple(sorted(labels.items()))))
+
+    def fmt(v, spec):
+        return "-" if v is None else format(v, spec)
+
+    table = Table("brand", "mentions/min", "expected/min", "sentiment 5m", "sentiment 1h",
+                  "neg share 5m", "neg share 1h", "buzz score", "severity", title="Buzzwatch demo (event time x60)")
+    for b in brands:
+        sev = get("buzzwatch_brand_alert_severity", brand=b)
+        table.add_row(
+            b,
+            fmt(get("buzzwatch_brand_mentions_per_minute", brand=b), ".0f"),
+            fmt(get("buzzwatch_brand_expected_mentions_per_minute", brand=b), ".1f"),
+            fmt(get("buzzwatch_brand_sentiment", brand=b, window="5m"), "+.2f"),
+            fmt(get("buzzwatch_brand_sentiment", brand=b, window="1h"), "+.2f"),
+            fmt(get("buzzwatch_brand_negative_share", brand=b, window="5m"), ".0%"),
+            fmt(get("buzzwatch_brand_negative_share", brand=b, window="1h"), ".0%"),
+            fmt(get("buzzwatch_brand_buzz_score", brand=b), ".2f"),
+            {None: "-", 0: "ok", 1: "watch", 2: "WARNING", 3: "CRITICAL"}.get(sev, str(sev)),
+        )
+    consumed = get("buzzwatch_mentions_consumed_total")
+    dlq = sum(v for (n, _), v in samples.items() if n == "buzzwatch_mentions_dead_lettered_total")
+    table.caption = f"consumed {fmt(consumed, ',.0f')} - dead-lettered {dlq:,.0f} - metrics at /metrics"
+    return table
+
+
+def run_demo(settings: Settings, seconds: float | None) -> int:
+    from rich.console import Console
+    from rich.live import Live
+
+    from buzzwatch.simulate import generate_mentions
+    from streams.producer import make_producer
+    from streams.topics import create_topics, topic_specs
+
+    console = Console()
+    brands = list(settings.core.brand_names)
+    if not brands:
+        console.print("[red]no [[brands]] in the config[/red]")
+        return 2
+    kafka = None
+    worker = None
+    stop = {"now": False}
+
+    def on_signal(signum, frame):  # noqa: ARG001
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        if settings.bootstrap:
+            bootstrap = settings.bootstrap
+        else:
+            from streams.kafka_local import LocalKafka
+
+            console.print("starting a local Apache Kafka (KRaft) on 127.0.0.1 ...")
+            kafka = LocalKafka()
+            bootstrap = kafka.start()
+        console.print(f"kafka: {bootstrap}")
+        create_topics(bootstrap, topic_specs(settings.partitions, settings.topics.as_dict()))
+        env = dict(os.environ, BUZZWATCH_KAFKA=bootstrap, BUZZWATCH_WEB_PORT=str(settings.web_port),
+                   BUZZWATCH_APP_ID=f"{settings.app_id}-demo-{int(time.time())}")
+        if settings.config_path:
+            env["BUZZWATCH_CONFIG"] = str(settings.config_path)
+        log = open(settings.data_dir.parent / "demo-worker.log", "ab") if settings.data_dir.parent.exists() else subprocess.DEVNULL
+        worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker"], env=env, stdout=log, stderr=log)
+        url = f"http://{settings.web_host}:{settings.web_port}/metrics"
+        console.print(f"worker pid {worker.pid}; metrics at {url}; Ctrl-C to stop")
+
+        producer = make_producer(bootstrap)
+        start_ms = int(time.time() * 1000) - HISTORY_MINUTES * 60_000
+        start_ms -= start_ms % 60_000
+        total_minutes = HISTORY_MINUTES + 60
+        buzz_brand = brands[0]
+        mentions = iter(generate_mentions(
+            brands, start_ms, total_minutes, seed=7, rate_per_min=20.0, fr_share=0.35,
+            bad_buzz={"brand": buzz_brand, "start_minute": int(total_minutes * 0.6), "ramp_minutes": 8,
+                      "peak_factor": 10.0, "negative_share": 0.85},
+        ))
+        pending = next(mentions, None)
+        began = time.monotonic()
+        with Live(console=console, refresh_per_second=1, transient=False) as live:
+            while not stop["now"]:
+                elapsed = time.monotonic() - began
+                if seconds is not None and elapsed >= seconds:
+                    break
+                if worker.poll() is not None:
+                    console.print(f"[red]worker exited with code {worker.returncode}[/red]")
+                    return 1
+                # produce event time up to start + elapsed * speed (minutes)
+                horizon = start_ms + int((elapsed * SPEEDUP_MINUTES_PER_SECOND + 5) * 60_000)
+                from buzzwatch.mention import parse_timestamp_ms
+                import orjson
+
+                while pending is not None and parse_timestamp_ms(pending["created_at"]) <= horizon:
+                    producer.send(settings.topics.mentions, key=(pending.get("brand") or pending["id"]).encode(), value=orjson.dumps(pending))
+                    pending = next(mentions, None)
+                producer.flush()
+                try:
+                    live.update(summary_table(_scrape(url), brands))
+                except OSError:
+                    pass  # worker still starting
+                time.sleep(1.0)
+        producer.close()
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        if kafka is not None:
+            kafka.stop()
+        console.print("demo stopped: worker and broker shut down")

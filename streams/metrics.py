@@ -1,0 +1,254 @@
+"""Every Prometheus metric Buzzwatch exports, declared once, in one registry.
+
+Names carry unit and kind (``_total``, ``_seconds``); the only domain label is ``brand`` and
+it only ever takes the names of configured brands (see ``BrandLabels``), so the series count
+is bounded by the brand config, never by traffic. Pipeline labels (``reason``, ``sink``,
+``window``, ``event``, ``severity``) take values from small fixed sets.
+
+The Faust worker mounts :data:`REGISTRY` at ``/metrics`` together with Faust's own sensor
+metrics (``setup_prometheus_sensors``), so one scrape gets both.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+ROLLING_WINDOWS = ("5m", "1h", "24h")
+
+# --- pipeline: ingest stage -------------------------------------------------------------
+MENTIONS_CONSUMED = Counter(
+    "buzzwatch_mentions_consumed_total",
+    "Raw mention records consumed from the mentions topic.",
+    registry=REGISTRY,
+)
+MENTIONS_ACCEPTED = Counter(
+    "buzzwatch_mentions_accepted_total",
+    "Raw mention records that passed the contract (consumed = accepted + dead_lettered).",
+    registry=REGISTRY,
+)
+MENTIONS_DEAD_LETTERED = Counter(
+    "buzzwatch_mentions_dead_lettered_total",
+    "Raw mention records sent to the DLQ, by rejection reason.",
+    ["reason"],
+    registry=REGISTRY,
+)
+MENTIONS_UNMATCHED = Counter(
+    "buzzwatch_mentions_unmatched_total",
+    "Accepted mentions that matched no configured brand (counted, no per-brand series).",
+    registry=REGISTRY,
+)
+MENTIONS_BY_LANG = Counter(
+    "buzzwatch_mentions_scored_total",
+    "Brand-matched mentions scored by the ingest stage, by language route and label.",
+    ["lang", "label"],
+    registry=REGISTRY,
+)
+PROCESSING_LATENCY = Histogram(
+    "buzzwatch_processing_latency_seconds",
+    "Wall-clock time from a record's Kafka timestamp to the end of its processing, by stage.",
+    ["stage"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+    registry=REGISTRY,
+)
+BATCH_SIZE = Histogram(
+    "buzzwatch_batch_size_records",
+    "Records per batch handled by an agent.",
+    ["stage"],
+    buckets=(1, 10, 50, 100, 250, 500, 1000, 2500, 5000),
+    registry=REGISTRY,
+)
+
+# --- pipeline: aggregate stage ----------------------------------------------------------
+WATERMARK = Gauge(
+    "buzzwatch_watermark_timestamp_seconds",
+    "Aligned event-time watermark of the aggregate stage (min over raw partitions).",
+    registry=REGISTRY,
+)
+EVENT_TIME_LAG = Gauge(
+    "buzzwatch_event_time_lag_seconds",
+    "Wall clock minus the aggregate watermark: how far behind real time the closed minutes are.",
+    registry=REGISTRY,
+)
+LATE_MENTIONS = Counter(
+    "buzzwatch_late_mentions_total",
+    "Mentions that arrived after their minute had closed (kept in late counts, not in decisions).",
+    ["brand"],
+    registry=REGISTRY,
+)
+DUPLICATE_MENTIONS = Counter(
+    "buzzwatch_duplicate_mentions_total",
+    "Redelivered mentions ignored because their id was already counted.",
+    ["brand"],
+    registry=REGISTRY,
+)
+
+SCORED_UNREADABLE = Counter(
+    "buzzwatch_scored_unreadable_total",
+    "Records on mentions.scored this version could not decode (skipped, logged).",
+    registry=REGISTRY,
+)
+
+# --- per brand (configured brands only) -------------------------------------------------
+BRAND_MENTIONS = Counter(
+    "buzzwatch_brand_mentions_total",
+    "Mentions counted into a brand's closed minutes.",
+    ["brand"],
+    registry=REGISTRY,
+)
+BRAND_MENTIONS_PER_MINUTE = Gauge(
+    "buzzwatch_brand_mentions_per_minute",
+    "Mentions in the brand's last closed event-time minute.",
+    ["brand"],
+    registry=REGISTRY,
+)
+BRAND_SENTIMENT = Gauge(
+    "buzzwatch_brand_sentiment",
+    "Mean VADER compound (-1..1) of scored mentions over a rolling event-time window.",
+    ["brand", "window"],
+    registry=REGISTRY,
+)
+BRAND_NEGATIVE_SHARE = Gauge(
+    "buzzwatch_brand_negative_share",
+    "Share (0..1) of scored mentions labelled negative over a rolling event-time window.",
+    ["brand", "window"],
+    registry=REGISTRY,
+)
+BRAND_MENTIONS_WINDOW = Gauge(
+    "buzzwatch_brand_window_mentions",
+    "Mentions over a rolling event-time window.",
+    ["brand", "window"],
+    registry=REGISTRY,
+)
+BRAND_REACH = Gauge(
+    "buzzwatch_brand_reach_per_minute",
+    "Sum of author followers over the brand's last closed minute.",
+    ["brand"],
+    registry=REGISTRY,
+)
+BRAND_LAST_CLOSED_MINUTE = Gauge(
+    "buzzwatch_brand_last_closed_minute_timestamp_seconds",
+    "Event time (start) of the brand's last closed minute.",
+    ["brand"],
+    registry=REGISTRY,
+)
+
+# --- detection and alerting -------------------------------------------------------------
+BRAND_BUZZ_SCORE = Gauge(
+    "buzzwatch_brand_buzz_score",
+    "Bad-buzz score of the brand's last closed minute (see README: detector).",
+    ["brand"],
+    registry=REGISTRY,
+)
+BRAND_EXPECTED_MENTIONS = Gauge(
+    "buzzwatch_brand_expected_mentions_per_minute",
+    "Baseline (expected) mentions per minute for the brand's last closed minute.",
+    ["brand"],
+    registry=REGISTRY,
+)
+BRAND_EXPECTED_NEGATIVE_SHARE = Gauge(
+    "buzzwatch_brand_expected_negative_share",
+    "Baseline (usual) negative share for the brand.",
+    ["brand"],
+    registry=REGISTRY,
+)
+BRAND_ALERT_SEVERITY = Gauge(
+    "buzzwatch_brand_alert_severity",
+    "Open episode severity: 0 none, 1 watch, 2 warning, 3 critical.",
+    ["brand"],
+    registry=REGISTRY,
+)
+ALERT_EVENTS = Counter(
+    "buzzwatch_alert_events_total",
+    "Alert lifecycle events emitted, by brand and event (opened, escalated, resolved).",
+    ["brand", "event"],
+    registry=REGISTRY,
+)
+ALERT_DELIVERIES = Counter(
+    "buzzwatch_alert_deliveries_total",
+    "Alert deliveries to a sink, by sink (alertmanager, webhook) and outcome (ok, failed, duplicate).",
+    ["sink", "outcome"],
+    registry=REGISTRY,
+)
+ALERT_DELIVERY_SECONDS = Histogram(
+    "buzzwatch_alert_delivery_seconds",
+    "Time spent delivering one alert to a sink, retries included.",
+    ["sink"],
+    registry=REGISTRY,
+)
+
+
+def install_metrics_page(app) -> None:
+    """Serve :data:`REGISTRY` at ``/metrics`` on the Faust web server, with Faust's own sensor
+    metrics (prefixed ``faust_``: rebalances, commit latency, partition offsets) in it."""
+    from faust.sensors.prometheus import setup_prometheus_sensors
+
+    if getattr(REGISTRY, "_buzzwatch_faust_sensors", False):
+        raise RuntimeError("Faust's Prometheus sensors are already installed in this process")
+    setup_prometheus_sensors(app, pattern="/metrics", registry=REGISTRY, name_prefix="faust")
+    REGISTRY._buzzwatch_faust_sensors = True  # type: ignore[attr-defined]
+
+
+# --- recording helpers: the agents call these once per batch ---------------------------
+_WINDOWS_MS = {"5m": 5 * 60_000, "1h": 3_600_000, "24h": 86_400_000}
+_SEVERITY_NUMBER = {"watch": 1, "warning": 2, "critical": 3}
+
+
+def observe_ingest(result, records, now_s: float) -> None:
+    """Ingest batch: consumed/accepted/dead-lettered, labels, latency from Kafka timestamps."""
+    MENTIONS_CONSUMED.inc(result.consumed)
+    MENTIONS_ACCEPTED.inc(result.accepted)
+    for rej in result.rejected:
+        MENTIONS_DEAD_LETTERED.labels(rej.rejection.reason).inc()
+    if result.unmatched:
+        MENTIONS_UNMATCHED.inc(result.unmatched)
+    for (lang, label), n in result.labels.items():
+        MENTIONS_BY_LANG.labels(lang, label).inc(n)
+    BATCH_SIZE.labels("ingest").observe(len(records))
+    stamps = [r.timestamp_ms for r in records if r.timestamp_ms]
+    if stamps:
+        PROCESSING_LATENCY.labels("ingest").observe(max(0.0, now_s - min(stamps) / 1000))
+
+
+def observe_watermark(watermark_ms: int, now_s: float) -> None:
+    WATERMARK.set(watermark_ms / 1000)
+    EVENT_TIME_LAG.set(max(0.0, now_s - watermark_ms / 1000))
+
+
+def observe_aggregate(outcomes, closed_by_brand, configured, pipe, oldest_ts_ms, now_s: float) -> None:
+    """Aggregate batch: late/duplicate counts, and per closed minute the brand gauges.
+
+    Only configured brands get a label: the series count is bounded by the config."""
+    BATCH_SIZE.labels("aggregate").observe(len(outcomes))
+    for brand, outcome in outcomes:
+        if brand not in configured:
+            continue
+        if outcome == "late":
+            LATE_MENTIONS.labels(brand).inc()
+        elif outcome == "duplicate":
+            DUPLICATE_MENTIONS.labels(brand).inc()
+    if oldest_ts_ms is not None:
+        PROCESSING_LATENCY.labels("aggregate").observe(max(0.0, now_s - oldest_ts_ms / 1000))
+    for brand, closed in closed_by_brand.items():
+        if brand not in configured:
+            continue
+        for cm in closed:
+            BRAND_MENTIONS.labels(brand).inc(cm.summary.mentions)
+            for event in cm.events:
+                ALERT_EVENTS.labels(brand, event["event"]).inc()
+        last = closed[-1]
+        s, a = last.summary, last.assessment
+        BRAND_MENTIONS_PER_MINUTE.labels(brand).set(s.mentions)
+        BRAND_REACH.labels(brand).set(s.reach)
+        BRAND_LAST_CLOSED_MINUTE.labels(brand).set(s.start_ms / 1000)
+        BRAND_BUZZ_SCORE.labels(brand).set(a.score)
+        BRAND_EXPECTED_MENTIONS.labels(brand).set(a.expected_per_min)
+        BRAND_EXPECTED_NEGATIVE_SHARE.labels(brand).set(a.expected_negative_share)
+        BRAND_ALERT_SEVERITY.labels(brand).set(a.severity)
+        buckets = pipe.state(brand).buckets
+        for window, ms in _WINDOWS_MS.items():
+            r = buckets.rolling(ms)
+            BRAND_SENTIMENT.labels(brand, window).set(r.sentiment)
+            BRAND_NEGATIVE_SHARE.labels(brand, window).set(r.negative_share)
+            BRAND_MENTIONS_WINDOW.labels(brand, window).set(r.mentions)
