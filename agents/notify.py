@@ -9,10 +9,12 @@ twice.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import aiohttp
 import orjson
 
+from buzzwatch.mention import parse_timestamp_ms
 from streams import metrics as M
 from streams.sinks import Sink
 
@@ -49,6 +51,12 @@ def register(pipe) -> None:
                     alert_key = f"{event['alert_id']}|{event['event']}"
                 except (orjson.JSONDecodeError, KeyError, TypeError):
                     app.log.warning("notify: skipping unreadable alert record")
+                    continue
+                detected = parse_timestamp_ms(event.get("detected_at"))
+                if detected is not None and time.time() - detected / 1000 > settings.notify_max_age_s:
+                    # A historical event (a rebuilt or new app reading the topic from the start):
+                    # paging now would be noise, and its response window has passed.
+                    M.ALERT_DELIVERIES.labels("all", "too_old").inc()
                     continue
                 for sink in sinks:
                     key = f"{sink.name}|{alert_key}".encode("utf-8")

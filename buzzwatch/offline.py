@@ -1,10 +1,12 @@
 """Offline run of the whole pipeline over mentions, as plain function calls (no Kafka).
 
 The ingest step and the aggregate step are the very objects the Faust agents drive; only the
-transport is missing. The input is read as one raw partition in file order, so the watermark is
+transport is missing. A file is read as one raw partition in file order, so the watermark is
 the file's own event-time progress: a minute closes once the file has moved ``allowed_lateness``
 past its end, exactly as it would live, and minutes within the allowed lateness of the last
-mention stay open (live would not have closed them either).
+mention stay open (live would not have closed them either). A replay of a topic feeds records
+of several raw partitions, in whatever order they are fetched; the aligned watermark (minimum
+over partitions, empty ones idle) makes the result independent of that order.
 """
 
 from __future__ import annotations
@@ -31,15 +33,19 @@ class OfflineRun:
     rejected: list = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=dict)
     keep_closed: bool = False
+    raw_partitions: int = 1
+    idle_partitions: tuple[int, ...] = ()  # partitions with nothing to read: never hold minutes open
 
     def __post_init__(self) -> None:
         self.ingest = IngestStep(self.config)
         self.aggregator = Aggregator(self.config)
         for brand in self.config.brand_names:
             self.states[brand] = self.aggregator.new_state(brand)
+        for p in self.idle_partitions:
+            self.aggregator.on_watermark(0, Watermark(p, self.raw_partitions, -1, idle=True))
 
     def feed(self, records: list[RawRecord]) -> None:
-        """One batch of raw records (all read as raw partition 0)."""
+        """One batch of raw records (of any raw partitions, each in its own order)."""
         result = self.ingest.process(records)
         self.consumed += result.consumed
         self.accepted += result.accepted
@@ -50,10 +56,12 @@ class OfflineRun:
                 state = self.states[s.brand] = self.aggregator.new_state(s.brand)
             outcome = self.aggregator.add(state, s)
             self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
-        wm = self.ingest.clock.get(0)
-        if wm is None:
+        for p in sorted({r.partition for r in records}):
+            wm = self.ingest.clock.get(p)
+            if wm is not None:
+                self.aggregator.on_watermark(0, Watermark(p, self.raw_partitions, wm))
+        if self.aggregator.watermark(0) is None:
             return
-        self.aggregator.on_watermark(0, Watermark(0, 1, wm))
         for brand in sorted(self.states):
             closed = self.aggregator.close(self.states[brand], self.aggregator.watermark(0))
             for cm in closed:

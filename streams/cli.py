@@ -239,6 +239,134 @@ def backtest(
         fail(str(exc))
 
 
+# --- replay -------------------------------------------------------------------------------
+replay_app = typer.Typer(help="Reprocess a time range of a topic in isolation; compare alert sets.")
+app.add_typer(replay_app, name="replay")
+
+
+def _time_or_exit(value: Optional[str], flag: str) -> Optional[int]:
+    from buzzwatch.mention import parse_timestamp_ms
+
+    if value is None:
+        return None
+    ms = parse_timestamp_ms(value)
+    if ms is None:
+        fail(f"{flag} {value!r} is not a time (ISO-8601 or epoch seconds)")
+    return ms
+
+
+@replay_app.callback(invoke_without_command=True)
+def replay(
+    ctx: typer.Context,
+    from_: Optional[str] = typer.Option(None, "--from", help="Start (Kafka record time, ISO-8601 or epoch s); default: beginning."),
+    to: Optional[str] = typer.Option(None, "--to", help="End (exclusive, Kafka record time); default: current end."),
+    topic: Optional[str] = typer.Option(None, help="Topic to replay (default: the mentions topic)."),
+    into: Optional[str] = typer.Option(None, help="Replay name: isolates group, topics and files (default: a timestamp)."),
+    speed: str = typer.Option("max", help="max, or Nx to pace by record timestamps (e.g. 10x)."),
+    out_dir: Path = typer.Option(Path("replays"), help="Where <name>/alerts.jsonl and <name>/report.json go."),
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Replay --from T1 --to T2 with the same core in an isolated group and state."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    from streams.replay import replay as run_replay
+
+    settings = settings_or_exit(config)
+    bootstrap_or_exit(settings)
+    pace = None
+    if speed != "max":
+        try:
+            pace = float(speed.rstrip("x"))
+            if pace <= 0:
+                raise ValueError
+        except ValueError:
+            fail("--speed is max or Nx with N > 0 (e.g. 10x)")
+    name = into or time.strftime("%Y%m%dT%H%M%S")
+    try:
+        report = run_replay(settings, name, _time_or_exit(from_, "--from"), _time_or_exit(to, "--to"),
+                            topic=topic, speed=pace, out_dir=out_dir)
+    except ValueError as exc:
+        fail(str(exc))
+    table = Table("brand", "minutes", "mentions", "sentiment", "neg share", "alerts", title=f"replay {name}")
+    for brand, r in report["brands"].items():
+        table.add_row(brand, str(r["closed_minutes"]), str(r["mentions"]), str(r["mean_sentiment"]),
+                      str(r["negative_share"]), str(r["alerts"]))
+    console = Console()
+    console.print(table)
+    console.print(f"consumed {report['consumed']}, accepted {report['accepted']}, dead-lettered {report['dead_lettered']}; "
+                  f"{report['lifecycle_events']} lifecycle events -> {report['alerts_topic']} and {out_dir / name / 'alerts.jsonl'}; "
+                  f"{report['records_per_second']} records/s")
+
+
+@replay_app.command("diff")
+def replay_diff(
+    a: str = typer.Argument(..., help="Alerts JSONL file, or topic:NAME (e.g. topic:buzz.alerts for live)."),
+    b: str = typer.Argument(..., help="Alerts JSONL file, or topic:NAME."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the diff as JSON."),
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Compare two alert sets: added, removed, earlier, later, severity changed (exit 1 if they differ)."""
+    import orjson
+
+    from buzzwatch.alertdiff import diff_alerts
+    from streams.alerts_io import load_alerts
+
+    settings = settings_or_exit(config)
+    try:
+        ea, eb = load_alerts(a, settings), load_alerts(b, settings)
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+    d = diff_alerts(ea, eb)
+    typer.echo(f"A: {d['a_events']} events, B: {d['b_events']} events")
+    for kind in ("added", "removed"):
+        for e in d[kind]:
+            typer.echo(f"{kind:>8}  {e['alert_id']}  {e['event']}  {e.get('severity')}  {e['detected_at']}")
+    for kind in ("earlier", "later"):
+        for e in d[kind]:
+            typer.echo(f"{kind:>8}  {e['alert_id']}  {e['event']}  {e['a']} -> {e['b']} ({e['delta_s']:+d}s)")
+    for e in d["severity_changed"]:
+        typer.echo(f"severity  {e['alert_id']}  {e['event']}  {e['a']} -> {e['b']}")
+    typer.echo("identical" if d["identical"] else "different")
+    if json_out:
+        json_out.write_bytes(orjson.dumps(d, option=orjson.OPT_INDENT_2))
+    raise typer.Exit(0 if d["identical"] else 1)
+
+
+# --- state --------------------------------------------------------------------------------
+state_app = typer.Typer(help="Operate on the workers' state tables.", no_args_is_help=True)
+app.add_typer(state_app, name="state")
+
+
+@state_app.command("rebuild")
+def state_rebuild(
+    new_app_id: str = typer.Option(..., "--app-id", help="New app id (new group and changelogs), e.g. buzzwatch-v2."),
+    timeout: float = typer.Option(3600, help="Give up (keeping progress) after this many seconds."),
+    web_port: int = typer.Option(6099, help="Metrics port of the catch-up worker."),
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Rebuild the tables from the topics under a new app id, beside the live workers (runbook: docs/)."""
+    from streams.rebuild import rebuild
+
+    settings = settings_or_exit(config)
+    bootstrap_or_exit(settings)
+    log = settings.data_dir.parent / f"rebuild-{new_app_id}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        ok = rebuild(settings, new_app_id, timeout_s=timeout, web_port=web_port, log_path=log, echo=typer.echo)
+    except ValueError as exc:
+        fail(str(exc))
+    if not ok:
+        raise typer.Exit(1)
+    typer.echo(
+        f"caught up. Switch: set BUZZWATCH_APP_ID={new_app_id} on every worker and restart them (rolling);\n"
+        f"they restore the rebuilt tables from the {new_app_id}-*-changelog topics and continue from the\n"
+        f"offsets the catch-up worker committed. Then delete the old group and changelogs (runbook)."
+    )
+
+
 # --- demo ---------------------------------------------------------------------------------
 @app.command()
 def demo(

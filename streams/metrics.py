@@ -167,7 +167,7 @@ ALERT_EVENTS = Counter(
 )
 ALERT_DELIVERIES = Counter(
     "buzzwatch_alert_deliveries_total",
-    "Alert deliveries to a sink, by sink (alertmanager, webhook) and outcome (ok, failed, duplicate).",
+    "Alert deliveries, by sink (alertmanager, webhook; all for too_old) and outcome (ok, failed, duplicate, too_old).",
     ["sink", "outcome"],
     registry=REGISTRY,
 )

@@ -18,6 +18,7 @@ BUZZWATCH_ALERTMANAGER_URL      Alertmanager base URL (API v2)                (o
 BUZZWATCH_WEBHOOK_URL           Slack-compatible webhook URL (secret)         (off)
 BUZZWATCH_GRAFANA_URL           Grafana base URL for links in alerts          http://127.0.0.1:3000
 BUZZWATCH_DATA_DIR              Faust data dir                                .cache/buzzwatch/worker
+BUZZWATCH_ALERTS_TOPIC          alerts topic (overrides the prefixed name)    buzz.alerts
 ==============================  ===========================================  =================
 """
 
@@ -91,6 +92,7 @@ class Settings:
     delivery_timeout_s: float = 5.0
     data_dir: Path = Path(".cache/buzzwatch/worker")
     summary_interval_s: float = 0.0  # >0: print a per-brand summary table this often (demo)
+    notify_max_age_s: float = 86_400.0  # older lifecycle events are not paged (e.g. after a rebuild)
 
     def kafka_bootstrap(self) -> str:
         if self.bootstrap:
@@ -105,7 +107,7 @@ class Settings:
 
 _WORKER_KEYS = {
     "app_id", "web_host", "web_port", "batch_size", "batch_within_s", "watermark_interval_s",
-    "data_dir", "delivery_retries", "delivery_timeout_s", "summary_interval_s",
+    "data_dir", "delivery_retries", "delivery_timeout_s", "summary_interval_s", "notify_max_age_s",
 }
 
 
@@ -124,6 +126,8 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         raise ConfigError(f"{path}: [worker]: unknown key(s) {', '.join(sorted(unknown))}")
     names = {k: v for k, v in topics_cfg.items() if k in ("mentions", "scored", "dlq", "alerts")}
     topics = Topics(**names).prefixed(env.get("BUZZWATCH_TOPIC_PREFIX", topics_cfg.get("prefix", "")))
+    if env.get("BUZZWATCH_ALERTS_TOPIC"):
+        topics = replace(topics, alerts=env["BUZZWATCH_ALERTS_TOPIC"])
 
     def pick(env_name: str, value, cast=str):
         raw = env.get(env_name)
@@ -155,6 +159,7 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         delivery_timeout_s=float(worker.get("delivery_timeout_s", 5.0)),
         data_dir=Path(pick("BUZZWATCH_DATA_DIR", worker.get("data_dir", ".cache/buzzwatch/worker"))),
         summary_interval_s=float(worker.get("summary_interval_s", 0.0)),
+        notify_max_age_s=float(worker.get("notify_max_age_s", 86_400.0)),
     )
     if settings.partitions < 1:
         raise ConfigError("partitions must be >= 1")
