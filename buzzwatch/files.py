@@ -30,12 +30,33 @@ class NotAMention(ValueError):
     """A line that is not even a JSON object (or a CSV row that cannot be read)."""
 
 
-def open_input(path: str) -> IO[bytes]:
+class CountingReader(io.RawIOBase):
+    """Counts the bytes read from the underlying file (of the compressed file for .gz), so a
+    progress bar can show an ETA over the file size."""
+
+    def __init__(self, fh: IO[bytes]):
+        self.fh = fh
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.fh.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.bytes_read += n
+        return n
+
+    def close(self) -> None:
+        self.fh.close()
+        super().close()
+
+
+def open_input(path: str, raw: IO[bytes] | None = None) -> IO[bytes]:
     """Binary stream for a path, ``-`` (stdin) or a ``.gz`` file (detected by magic bytes)."""
-    if path == "-":
-        raw: IO[bytes] = sys.stdin.buffer
-    else:
-        raw = Path(path).open("rb")
+    if raw is None:
+        raw = sys.stdin.buffer if path == "-" else Path(path).open("rb")
     buffered = io.BufferedReader(raw) if not isinstance(raw, io.BufferedReader) else raw
     if buffered.peek(2)[:2] == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=buffered)  # type: ignore[return-value]
@@ -93,6 +114,6 @@ def iter_lines_from(stream: IO[bytes], name: str) -> Iterator[tuple[int, dict | 
         yield lineno, obj, line, None
 
 
-def iter_records(path: str) -> Iterator[tuple[int, dict | None, bytes, str | None]]:
-    with open_input(path) as stream:
+def iter_records(path: str, raw: IO[bytes] | None = None) -> Iterator[tuple[int, dict | None, bytes, str | None]]:
+    with open_input(path, raw) as stream:
         yield from iter_lines_from(stream, path)

@@ -16,7 +16,7 @@ import orjson
 from kafka import KafkaProducer
 
 from buzzwatch.config import CoreConfig
-from buzzwatch.files import iter_records
+from buzzwatch.files import CountingReader, iter_records
 from buzzwatch.mention import Rejection, validate_mention
 
 
@@ -89,17 +89,20 @@ def ingest_files(
     pipeline = core.pipeline
     rejects = None
     now_ms = int(time.time() * 1000)
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} records"),
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[records]:,} records"),
                TextColumn("{task.fields[rate]:,.0f}/s"), TimeRemainingColumn())
     try:
         with Progress(*columns, disable=not progress, transient=False) as bar:
             for path in paths:
-                size = Path(path).stat().st_size if path != "-" and Path(path).exists() else None
-                if path != "-" and not Path(path).exists():
+                if path != "-" and not Path(path).is_file():
                     raise FileNotFoundError(f"no such file: {path}")
-                task = bar.add_task(Path(path).name if path != "-" else "stdin", total=None, rate=0.0)
+                size = Path(path).stat().st_size if path != "-" else None
+                counter = CountingReader(Path(path).open("rb")) if path != "-" else None
+                task = bar.add_task(Path(path).name if path != "-" else "stdin", total=size, rate=0.0, records=0)
                 t0 = time.monotonic()
-                for lineno, obj, raw, error in iter_records(path):
+                n_file = 0
+                for lineno, obj, raw, error in iter_records(path, counter):
+                    n_file += 1
                     report.read += 1
                     verdict = (
                         Rejection("not_json", error) if error
@@ -118,11 +121,12 @@ def ingest_files(
                         producer.send(topic, key=_key(obj), value=raw)
                         report.produced += 1
                         throttle.wait(report.produced)
-                    if report.read % 500 == 0:
+                    if n_file % 500 == 0:
                         elapsed = max(time.monotonic() - t0, 1e-6)
-                        bar.update(task, completed=report.read, rate=report.read / elapsed)
-                bar.update(task, completed=report.read, total=report.read, rate=report.read / max(time.monotonic() - t0, 1e-6))
-                del size
+                        bar.update(task, completed=counter.bytes_read if counter else n_file, records=n_file,
+                                   rate=n_file / elapsed)
+                bar.update(task, completed=size if size is not None else n_file, total=size if size is not None else n_file,
+                           records=n_file, rate=n_file / max(time.monotonic() - t0, 1e-6))
         producer.flush()
     finally:
         producer.close()
