@@ -6,8 +6,8 @@ The invariant operators rely on holds per batch by construction:
 >>> from buzzwatch.config import CoreConfig
 >>> step = IngestStep(CoreConfig.from_dict({"brands": [{"name": "Acme"}]}))
 >>> out = step.process([
-...     RawRecord(0, 0, 1_000_000, b'{"id":"1","text":"Acme is awful","created_at":900,"lang":"en"}'),
-...     RawRecord(0, 1, 1_000_000, b'not json'),
+...     RawRecord(0, 0, 1_795_428_960_000, b'{"id":"1","text":"Acme is awful","created_at":1795428900,"lang":"en"}'),
+...     RawRecord(0, 1, 1_795_428_960_000, b'not json'),
 ... ])
 >>> out.consumed, out.accepted, [r.rejection.reason for r in out.rejected], out.scored[0].label
 (2, 1, ['not_json'], 'negative')

@@ -88,25 +88,20 @@ def build_app(settings: Settings, *, with_web_metrics: bool = True) -> tuple[fau
     scored = app.topic(t.scored, partitions=settings.partitions, **raw)
     dlq = app.topic(t.dlq, partitions=1, **raw)
     alerts = app.topic(t.alerts, partitions=1, **raw)
+    raw_schema = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+    # Per-brand buckets and detector state (buzzwatch.aggregate.BrandState), one value per brand.
     states = app.Table(
         "brand_state",
         partitions=settings.partitions,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
+        schema=raw_schema,
         use_partitioner=True,
-        help="Per-brand buckets and detector state (buzzwatch.aggregate.BrandState).",
     )
+    # Lifecycle events already delivered to each sink (idempotent notify).
     delivered = app.Table(
         "alert_deliveries",
         partitions=1,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
+        schema=raw_schema,
         use_partitioner=True,
-        help="Lifecycle events already delivered to each sink (idempotent notify).",
     )
     pipe = Pipeline(
         settings=settings,

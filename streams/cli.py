@@ -19,6 +19,7 @@ app = typer.Typer(
     help="Buzzwatch: early warning for reputation crises (bad buzz) on Kafka + Faust.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
 kafka_app = typer.Typer(help="Run a local single-node Apache Kafka (KRaft) for development and tests.", no_args_is_help=True)
 topics_app = typer.Typer(help="Create and describe Buzzwatch's topics.", no_args_is_help=True)
