@@ -187,7 +187,8 @@ class BrandBuckets:
     brand: str
     closed_until_ms: int | None = None
     open: dict[int, OpenMinute] = field(default_factory=dict)
-    ids: dict[int, set[int]] = field(default_factory=dict)  # minute start -> id hashes
+    ids: dict[int, set[int]] = field(default_factory=dict)  # minute start -> id hashes counted
+    late_ids: dict[int, set[int]] = field(default_factory=dict)  # minute start -> id hashes seen late
     minutes: list[list] = field(default_factory=list)
     hours: list[list] = field(default_factory=list)
     late_total: int = 0
@@ -199,19 +200,25 @@ class BrandBuckets:
 
     # -- adding ----------------------------------------------------------------------------
     def add(self, m: ScoredMention) -> str:
-        """Fold one scored mention in; return ``counted``, ``duplicate`` or ``late``."""
+        """Fold one scored mention in; return ``counted``, ``duplicate`` or ``late``.
+
+        A late copy never shadows an on-time copy of the same id (kept apart in ``late_ids``):
+        with a redelivered mention on two partitions, which copy arrives first depends on the
+        reading order, and the bucket must not."""
         start = m.created_at_ms - m.created_at_ms % MINUTE_MS
         h = id_hash(m.id)
         seen = self.ids.get(start)
         if seen is not None and h in seen:
             return "duplicate"
         if m.late or (self.closed_until_ms is not None and start < self.closed_until_ms):
+            late_seen = self.late_ids.setdefault(start, set())
+            if h in late_seen:
+                return "duplicate"
+            late_seen.add(h)
             self.late_total += 1
             bucket = self.open.get(start)
             if bucket is not None:
                 bucket.late += 1
-            if self.closed_until_ms is None or start >= self.closed_until_ms - self.dedupe_horizon_minutes * MINUTE_MS:
-                self.ids.setdefault(start, set()).add(h)
             return "late"
         bucket = self.open.get(start)
         if bucket is None:
@@ -243,8 +250,9 @@ class BrandBuckets:
             start += MINUTE_MS
         self.closed_until_ms = max(self.closed_until_ms, start)
         horizon = self.closed_until_ms - self.dedupe_horizon_minutes * MINUTE_MS
-        for minute in [k for k in self.ids if k < horizon]:
-            del self.ids[minute]
+        for ids in (self.ids, self.late_ids):
+            for minute in [k for k in ids if k < horizon]:
+                del ids[minute]
         return out
 
     def _remember(self, s: MinuteSummary) -> None:
@@ -295,6 +303,7 @@ class BrandBuckets:
             "u": self.closed_until_ms,
             "o": [b.to_dict() for b in self.open.values()],
             "i": {str(k): _pack(v) for k, v in self.ids.items()},
+            "j": {str(k): _pack(v) for k, v in self.late_ids.items()},
             "m": self.minutes,
             "h": self.hours,
             "l": self.late_total,
@@ -308,6 +317,7 @@ class BrandBuckets:
             closed_until_ms=d["u"],
             open={b["s"]: OpenMinute.from_dict(b) for b in d["o"]},
             ids={int(k): _unpack(v) for k, v in d["i"].items()},
+            late_ids={int(k): _unpack(v) for k, v in d["j"].items()},
             minutes=[list(r) for r in d["m"]],
             hours=[list(r) for r in d["h"]],
             late_total=d["l"],

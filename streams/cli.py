@@ -265,6 +265,7 @@ def replay(
     into: Optional[str] = typer.Option(None, help="Replay name: isolates group, topics and files (default: a timestamp)."),
     speed: str = typer.Option("max", help="max, or Nx to pace by record timestamps (e.g. 10x)."),
     out_dir: Path = typer.Option(Path("replays"), help="Where <name>/alerts.jsonl and <name>/report.json go."),
+    read_order: str = typer.Option("interleaved", help="interleaved, or sequential (one partition after the other: maximal skew)."),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """Replay --from T1 --to T2 with the same core in an isolated group and state."""
@@ -288,7 +289,7 @@ def replay(
     name = into or time.strftime("%Y%m%dT%H%M%S")
     try:
         report = run_replay(settings, name, _time_or_exit(from_, "--from"), _time_or_exit(to, "--to"),
-                            topic=topic, speed=pace, out_dir=out_dir)
+                            topic=topic, speed=pace, out_dir=out_dir, read_order=read_order)
     except ValueError as exc:
         fail(str(exc))
     table = Table("brand", "minutes", "mentions", "sentiment", "neg share", "alerts", title=f"replay {name}")

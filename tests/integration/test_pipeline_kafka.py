@@ -53,8 +53,8 @@ def dataset():
             n += 1
     unmatched = mention("u1", 1.5, "Nothing to do with any brand, nice weather")
     rows.append((1, orjson.dumps(unmatched)))
-    # a redelivered duplicate, on another partition
-    rows.append((2, rows[3][1]))
+    # a redelivered duplicate, on another partition, on time there too
+    rows.insert(4, (2, rows[3][1]))
     malformed = [
         (0, b"{this is not json", "not_json"),
         (1, b"\xff\xfe\x00garbage", "not_utf8"),

@@ -179,3 +179,14 @@ def test_rolling_windows_read_the_last_closed_minutes():
     assert b.rolling(5 * 60_000).negative_share == 1.0
     assert b.rolling(60 * 60_000).mentions == 60
     assert b.rolling(24 * 3_600_000).mentions == 90
+
+
+def test_a_late_copy_never_shadows_an_on_time_copy_of_the_same_mention():
+    """The same id on two raw partitions, late on one: whichever arrives first, it is counted."""
+    on_time = ScoredMention(id="x", brand="acme", created_at_ms=T0, lang="en", compound=0, label="neutral")
+    late_copy = ScoredMention(id="x", brand="acme", created_at_ms=T0, lang="en", compound=0, label="neutral", late=True)
+    for order in ([on_time, late_copy], [late_copy, on_time]):
+        b = BrandBuckets.new("acme")
+        for m in order:
+            b.add(m)
+        assert [s.mentions for s in b.close_until(T0 + 60_000)] == [1]
