@@ -6,14 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import subprocess
-import tempfile
 import threading
-import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -42,44 +37,6 @@ EVENT = {
         "grafana_url": "http://127.0.0.1:3000/d/buzzwatch-brand?var-brand=Acme",
     },
 }
-
-
-def alertmanager_binary() -> str:
-    for name in ("prometheus-alertmanager", "alertmanager"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.fail("Alertmanager is not installed (Debian package prometheus-alertmanager; `make test` installs it)", pytrace=False)
-
-
-@pytest.fixture
-def alertmanager():
-    tmp = Path(tempfile.mkdtemp(prefix="buzzwatch-am-"))
-    port, cluster = free_port(), free_port()
-    (tmp / "am.yml").write_text("route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n")
-    proc = subprocess.Popen(
-        [alertmanager_binary(), f"--config.file={tmp / 'am.yml'}", f"--storage.path={tmp / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}", f"--cluster.listen-address=127.0.0.1:{cluster}"],
-        stdout=subprocess.DEVNULL, stderr=(tmp / "am.log").open("wb"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(url + "/-/ready", timeout=1)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail(f"alertmanager exited: {(tmp / 'am.log').read_text()[-2000:]}")
-                time.sleep(0.3)
-        else:
-            pytest.fail("alertmanager did not become ready in 30 s")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def deliver(sink: Sink, event: dict) -> bool:
