@@ -45,8 +45,7 @@ class MentionAnalyzer:
         self.config = config
         self.matcher = BrandMatcher(config.brands)
         self.scorer = SentimentScorer(
-            neg_threshold=config.pipeline.neg_threshold,
-            pos_threshold=config.pipeline.pos_threshold,
+            lang_thresholds={lang: tuple(pair) for lang, pair in config.pipeline.sentiment_thresholds.items()},
         )
         self._configured = set(config.brand_names)
         self._evidence_chars = config.pipeline.evidence_text_chars
