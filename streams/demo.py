@@ -16,24 +16,12 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
+from streams.metrics import scrape
 from streams.settings import Settings
 
 HISTORY_MINUTES = 180
 SPEEDUP_MINUTES_PER_SECOND = 1
-
-
-def _scrape(url: str) -> dict[tuple[str, tuple], float]:
-    from prometheus_client.parser import text_string_to_metric_families
-
-    with urllib.request.urlopen(url, timeout=2) as resp:
-        text = resp.read().decode("utf-8")
-    out = {}
-    for fam in text_string_to_metric_families(text):
-        for s in fam.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
 
 
 def summary_table(samples: dict, brands: list[str]):
@@ -137,7 +125,7 @@ def run_demo(settings: Settings, seconds: float | None) -> int:
                     pending = next(mentions, None)
                 producer.flush()
                 try:
-                    live.update(summary_table(_scrape(url), brands))
+                    live.update(summary_table(scrape(url), brands))
                 except OSError:
                     pass  # worker still starting
                 time.sleep(1.0)

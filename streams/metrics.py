@@ -252,3 +252,18 @@ def observe_aggregate(outcomes, closed_by_brand, configured, pipe, oldest_ts_ms,
             BRAND_SENTIMENT.labels(brand, window).set(r.sentiment)
             BRAND_NEGATIVE_SHARE.labels(brand, window).set(r.negative_share)
             BRAND_MENTIONS_WINDOW.labels(brand, window).set(r.mentions)
+
+
+def scrape(url: str, timeout_s: float = 3.0) -> dict[tuple[str, tuple], float]:
+    """Read a /metrics page into ``{(sample name, sorted label pairs): value}`` (demo, tests)."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(url, timeout=timeout_s) as resp:
+        text = resp.read().decode("utf-8")
+    out = {}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out

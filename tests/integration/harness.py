@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -106,15 +105,9 @@ def running_worker(env: dict, log_path: Path):
 
 
 def scrape(port: int) -> dict[tuple[str, tuple], float]:
-    from prometheus_client.parser import text_string_to_metric_families
+    from streams.metrics import scrape as scrape_url
 
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=3) as resp:
-        text = resp.read().decode("utf-8")
-    out = {}
-    for fam in text_string_to_metric_families(text):
-        for s in fam.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
+    return scrape_url(f"http://127.0.0.1:{port}/metrics")
 
 
 def metric(samples: dict, name: str, **labels) -> float | None:
