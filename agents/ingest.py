@@ -24,11 +24,15 @@ def register(pipe) -> None:
     step = pipe.ingest
     last_event_wall: dict[int, float] = {}
     processed_next: dict[int, int] = {}  # raw partition -> next offset after what we processed
+    # Event time vouched for per raw partition: the clock as of the last batch whose scored
+    # records have all been handed to the producer. The timer runs between the agent's awaits,
+    # so it must never announce the clock of a batch still being sent.
+    published: dict[int, int] = {}
 
     async def send_markers(partitions, idle: set[int] = frozenset()) -> None:
         n_raw = settings.partitions
         for p in partitions:
-            wm = step.clock.get(p)
+            wm = published.get(p)
             marker = Watermark(raw_partition=p, raw_partitions=n_raw,
                                event_time_ms=wm if wm is not None else -1, idle=p in idle)
             for target in range(settings.partitions):
@@ -66,6 +70,9 @@ def register(pipe) -> None:
                 await pipe.scored.send(key=s.brand.encode("utf-8"), value=s.to_wire())
             now = time.time()
             seen = {r.partition for r in records}
+            for p in seen:
+                if step.clock.get(p) is not None:
+                    published[p] = step.clock.get(p)
             for r in records:
                 last_event_wall[r.partition] = now
                 processed_next[r.partition] = max(processed_next.get(r.partition, 0), r.offset + 1)

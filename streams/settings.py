@@ -57,8 +57,12 @@ class SecretStr:
 
 @dataclass(frozen=True)
 class Topics:
+    """Topic names. ``scored`` is internal to one app (like a Kafka Streams repartition topic):
+    its default template puts the app id in the name, so a second app on the same input (a
+    rebuild, a benchmark, a test) never reads the first one's intermediate records."""
+
     mentions: str = "mentions"
-    scored: str = "mentions.scored"
+    scored: str = "{app_id}.mentions.scored"
     dlq: str = "mentions.dlq"
     alerts: str = "buzz.alerts"
 
@@ -66,6 +70,9 @@ class Topics:
         if not prefix:
             return self
         return Topics(*(f"{prefix}{name}" for name in (self.mentions, self.scored, self.dlq, self.alerts)))
+
+    def for_app(self, app_id: str) -> "Topics":
+        return replace(self, scored=self.scored.format(app_id=app_id))
 
     def as_dict(self) -> dict[str, str]:
         return {"mentions": self.mentions, "scored": self.scored, "dlq": self.dlq, "alerts": self.alerts}
@@ -81,7 +88,7 @@ class Settings:
     web_port: int = 6066
     partitions: int = 4
     replication: int = 1
-    topics: Topics = field(default_factory=Topics)
+    topic_names: Topics = field(default_factory=Topics)
     batch_size: int = 1000
     batch_within_s: float = 0.5
     watermark_interval_s: float = 1.0
@@ -93,6 +100,10 @@ class Settings:
     data_dir: Path = Path(".cache/buzzwatch/worker")
     summary_interval_s: float = 0.0  # >0: print a per-brand summary table this often (demo)
     notify_max_age_s: float = 86_400.0  # older lifecycle events are not paged (e.g. after a rebuild)
+
+    @property
+    def topics(self) -> Topics:
+        return self.topic_names.for_app(self.app_id)
 
     def kafka_bootstrap(self) -> str:
         if self.bootstrap:
@@ -148,7 +159,7 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         web_port=pick("BUZZWATCH_WEB_PORT", int(worker.get("web_port", 6066)), int),
         partitions=pick("BUZZWATCH_PARTITIONS", int(topics_cfg.get("partitions", 4)), int),
         replication=int(topics_cfg.get("replication", 1)),
-        topics=topics,
+        topic_names=topics,
         batch_size=int(worker.get("batch_size", 1000)),
         batch_within_s=float(worker.get("batch_within_s", 0.5)),
         watermark_interval_s=float(worker.get("watermark_interval_s", 1.0)),

@@ -5,8 +5,9 @@ topic              partitions  retention    cleanup   why
 =================  ==========  ===========  ========  ==================================================
 mentions           P (4)       7 days       delete    raw input; replays and state rebuilds read it back,
                                                       so it keeps a week (raise it to rebuild further back)
-mentions.scored    P (4)       1 day        delete    ingest -> aggregate, keyed by brand; co-partitioned
-                                                      with the brand-state table (same P)
+<app>.mentions.  P (4)       1 day        delete    ingest -> aggregate, keyed by brand; co-partitioned
+scored                                                with the brand-state table (same P); internal to one
+                                                      app id, like a Kafka Streams repartition topic
 mentions.dlq       1           30 days      delete    dead letters: original bytes + reason headers, kept
                                                       long enough for someone to look at them
 buzz.alerts        1           30 days      delete    alert lifecycle events keyed by brand; one partition

@@ -1,0 +1,116 @@
+"""What on-call staff read first: the worst posts, the words that are new, who amplifies it.
+
+Accumulated over an episode from the closed-minute summaries (never from raw text streams), and
+compared with a small decayed per-brand term baseline learnt from normal minutes, so that
+"emerging terms" are the ones that are unusual *for this brand* (a bank's "account" is not news,
+"frozen" is).
+
+>>> ev = Evidence.new()
+>>> ev = ev.add_terms((("refund", 9), ("#acmefail", 6), ("order", 3)))
+>>> base = TermBaseline.new().learn((("order", 300),), mentions=1000)
+>>> [t for t, _ in ev.emerging(base, mentions=20)]
+['refund', '#acmefail']
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from buzzwatch.summary import MinuteSummary
+
+TOP_POSTS = 5
+TOP_AUTHORS = 5
+MAX_TERMS = 200
+BASELINE_TERMS = 300
+
+
+@dataclass(frozen=True)
+class TermBaseline:
+    counts: dict[str, float] = field(default_factory=dict)
+    mentions: float = 0.0
+
+    @classmethod
+    def new(cls) -> "TermBaseline":
+        return cls()
+
+    def learn(self, terms, mentions: float, decay: float = 0.999) -> "TermBaseline":
+        counts = {t: c * decay for t, c in self.counts.items()}
+        for term, n in terms:
+            counts[term] = counts.get(term, 0.0) + n
+        if len(counts) > BASELINE_TERMS * 4 // 3:
+            counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:BASELINE_TERMS])
+        return TermBaseline(counts, self.mentions * decay + mentions)
+
+    def share(self, term: str) -> float:
+        return (self.counts.get(term, 0.0) + 0.5) / (self.mentions + 50.0)
+
+    def to_dict(self) -> dict:
+        return {"c": {t: round(c, 3) for t, c in self.counts.items()}, "m": round(self.mentions, 3)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TermBaseline":
+        return cls(dict(d["c"]), d["m"])
+
+
+@dataclass(frozen=True)
+class Evidence:
+    mentions: int = 0
+    negative: int = 0
+    scored: int = 0
+    duplicates: int = 0
+    reach: int = 0
+    posts: tuple[dict, ...] = ()
+    terms: dict[str, int] = field(default_factory=dict)
+    authors: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def new(cls) -> "Evidence":
+        return cls()
+
+    def add_terms(self, terms) -> "Evidence":
+        merged = dict(self.terms)
+        for t, n in terms:
+            merged[t] = merged.get(t, 0) + n
+        if len(merged) > MAX_TERMS:
+            merged = dict(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS])
+        return Evidence(self.mentions, self.negative, self.scored, self.duplicates, self.reach, self.posts, merged, self.authors)
+
+    def add(self, s: MinuteSummary) -> "Evidence":
+        posts = list(self.posts) + [p.to_dict() for p in s.top_negative]
+        posts.sort(key=lambda p: (p["compound"], -p["followers"], p["id"]))
+        seen, unique = set(), []
+        for p in posts:
+            if p["id"] not in seen:
+                seen.add(p["id"])
+                unique.append(p)
+        authors = dict(self.authors)
+        for a, f in s.authors:
+            authors[a] = max(authors.get(a, 0), f)
+        authors = dict(sorted(authors.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_AUTHORS])
+        ev = Evidence(
+            self.mentions + s.mentions, self.negative + s.negative, self.scored + s.scored,
+            self.duplicates + s.duplicate_texts, self.reach + s.reach, tuple(unique[:TOP_POSTS]), self.terms, authors,
+        )
+        return ev.add_terms(s.terms)
+
+    def emerging(self, baseline: TermBaseline, mentions: int | None = None, k: int = 10) -> list[tuple[str, float]]:
+        """Terms much more frequent in the episode than usual for the brand, by evidence weight."""
+        n = max(mentions if mentions is not None else self.mentions, 1)
+        out = []
+        for term, c in self.terms.items():
+            if c < 3:
+                continue
+            lift = (c / n) / baseline.share(term)
+            if lift >= 3.0:
+                out.append((term, round(lift, 1), c * math.log(lift)))
+        out.sort(key=lambda x: (-x[2], x[0]))
+        return [(t, lift) for t, lift, _ in out[:k]]
+
+    def to_dict(self) -> dict:
+        return {"m": self.mentions, "n": self.negative, "s": self.scored, "d": self.duplicates, "r": self.reach,
+                "p": list(self.posts), "t": self.terms, "a": self.authors}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Evidence":
+        return cls(d["m"], d["n"], d["s"], d["d"], d["r"], tuple(d["p"]), dict(d["t"]), dict(d["a"]))
