@@ -88,7 +88,8 @@ class Baseline:
         clipped = min(rate, mu + 4.0 * (mu / minutes) ** 0.5 + 1.0 / minutes)
         level = (1 - alpha_level) * self.level + alpha_level * clipped / max(f, 1e-3)
         h, d = hour_of_day(start_ms), weekday(start_ms)
-        ratio = min(clipped / max(self.level, 1e-6), 10.0) if self.level > 0 else 1.0
+        # pseudo-counts keep a near-silent brand's factors from jumping on a single mention
+        ratio = min((clipped + 0.5) / (self.level + 0.5), 10.0)
         hour = list(self.hour)
         day = list(self.day)
         # split the observed ratio between the two factors (each learns the residual of the other)

@@ -41,10 +41,12 @@ class DetectionConfig:
     params: DetectorParams = field(default_factory=DetectorParams)
     warmup_minutes: int = 360  # no alert before this much history has been learnt
     resolve_score: float = 2.0
-    resolve_minutes: int = 30
-    cooldown_minutes: int = 60
+    resolve_minutes: int = 120  # calm this long resolves the episode
+    cooldown_minutes: int = 1440  # then no new episode for a day (the response window)
     max_episode_minutes: int = 24 * 60
     onset_ratio: float = 1.5  # onset = start of the run of intervals above this x expected
+    learn_guard: float = 3.0  # an interval whose volume surprise reaches this is not learnt ...
+    relearn_minutes: int = 360  # ... unless it lasts this long without an episode (a new normal)
     response_hours: float = 24.0
     grafana_url: str = "http://127.0.0.1:3000"
     playbook: tuple[str, ...] = DEFAULT_PLAYBOOK
@@ -54,7 +56,8 @@ class DetectionConfig:
         detector = dict(detector or {})
         alerting = dict(alerting or {})
         param_names = {f.name for f in fields(DetectorParams)}
-        own = {"warmup_minutes", "resolve_score", "resolve_minutes", "cooldown_minutes", "max_episode_minutes", "onset_ratio"}
+        own = {"warmup_minutes", "resolve_score", "resolve_minutes", "cooldown_minutes", "max_episode_minutes",
+               "onset_ratio", "learn_guard", "relearn_minutes"}
         unknown = set(detector) - param_names - own
         if unknown:
             raise ValueError(f"[detector]: unknown key(s) {', '.join(sorted(unknown))}")
@@ -87,7 +90,7 @@ class Assessment:
 
 def initial_state() -> dict:
     return {"b": Baseline.new().to_dict(), "w": [], "ep": None, "cd": None, "tb": TermBaseline.new().to_dict(),
-            "rb": 0.0, "sk": False}
+            "rb": 0.0, "sk": False, "ux": 0}
 
 
 def _windows(ring: list[list], minutes_per_interval: float, windows_min) -> list[WindowStats]:
@@ -165,14 +168,18 @@ def observe(config: DetectionConfig, state: dict, summary: MinuteSummary) -> tup
 
     terms = TermBaseline.from_dict(state["tb"])
     rb = usual_reach
-    if episode is None and not events:
+    unusual = signals is not None and signals.volume_surprise >= config.learn_guard
+    unusual_run = state.get("ux", 0) + 1 if unusual else 0
+    if unusual_run * minutes >= config.relearn_minutes:
+        unusual, unusual_run = False, 0
+    if episode is None and not events and not unusual:
         # learn only from normal intervals: the spike never becomes the baseline
         base = base.update(summary.start_ms, summary.length_ms, summary.mentions, summary.negative, summary.scored)
         if summary.terms:
             terms = terms.learn(summary.terms, summary.mentions)
         rb = 0.99 * usual_reach + 0.01 * summary.reach if usual_reach else float(summary.reach)
     new_state = {"b": base.to_dict(), "w": ring, "ep": episode, "cd": cooldown, "tb": terms.to_dict(), "rb": rb,
-                 "sk": sentiment_known}
+                 "sk": sentiment_known, "ux": unusual_run}
     assessment = Assessment(
         brand=summary.brand, end_ms=end,
         observed_per_min=summary.mentions / minutes, expected_per_min=expected_count / minutes,

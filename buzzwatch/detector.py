@@ -38,6 +38,9 @@ class DetectorParams:
     max_dispersion: float = 1.0
     reach_factor: float = 10.0  # window reach this x usual ...
     reach_min: int = 100_000  # ... and at least this many followers: severity + 1
+    # Without sentiment (count files) a bare volume surprise must be this many times stronger
+    # to score the same: volume alone is weaker evidence of a *bad* buzz than volume + negativity.
+    volume_only_scale: float = 10.0
 
     def severity(self, score: float, reach_boost: bool = False) -> int:
         level = 0
@@ -83,7 +86,7 @@ def window_signals(p: DetectorParams, w: WindowStats, usual_share: float, disper
     big_enough = w.count >= p.min_ratio * w.expected and w.count - w.expected >= p.min_excess
     vol = negbin_surprise(w.count, w.expected, phi_w) if big_enough else 0.0
     if not sentiment_known:
-        return Signals(vol, vol, 0.0, 0.0, w.minutes, ratio)
+        return Signals(vol / p.volume_only_scale, vol, 0.0, 0.0, w.minutes, ratio)
     neg = share = 0.0
     if big_enough and w.scored > 0:
         expected_neg = max(w.expected * (w.scored / max(w.count, 1)) * usual_share, 1e-3)

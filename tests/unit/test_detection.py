@@ -1,0 +1,145 @@
+"""The detector as on-call staff need it: alerts on an emerging bad buzz, quiet on the daily
+peak, on a happy launch, on neutral news and during warm-up; one alert per episode."""
+
+import copy
+
+import orjson
+import pytest
+
+from buzzwatch.backtest import backtest_summaries
+from buzzwatch.detection import DetectionConfig, initial_state, observe
+from buzzwatch.summary import MinuteSummary, TopPost
+from buzzwatch.simulate import _diurnal
+
+T0 = 1_794_000_000_000 - 1_794_000_000_000 % 86_400_000  # midnight UTC
+CFG = DetectionConfig()
+
+
+def minute(i: int, count: float, neg_share: float = 0.15, pos_share: float = 0.35, brand: str = "acme",
+           reach_per_mention: int = 100, terms=()) -> MinuteSummary:
+    count = int(round(count))
+    neg = int(round(count * neg_share))
+    pos = min(count - neg, int(round(count * pos_share)))
+    top = tuple(TopPost(f"{i}-{k}", f"angry post {k}", -0.8, T0 + i * 60_000, None, f"a{k}", 10 * k) for k in range(min(neg, 2)))
+    return MinuteSummary(brand=brand, start_ms=T0 + i * 60_000, mentions=count, negative=neg, neutral=count - neg - pos,
+                         positive=pos, compound_sum=0.3 * pos - 0.6 * neg, reach=count * reach_per_mention,
+                         top_negative=top, terms=terms)
+
+
+def usual(i: int, rate: float = 20.0) -> float:
+    """The brand's usual rhythm: a daily cycle with an evening peak (deterministic)."""
+    return rate * _diurnal(i % 1440)
+
+
+def history(days: int = 3, rate: float = 20.0):
+    return [minute(i, usual(i, rate)) for i in range(days * 1440)]
+
+
+def run(summaries):
+    return backtest_summaries(CFG, summaries)
+
+
+def with_event(days: int, start: int, length: int, factor: float, neg_share: float, pos_share: float = 0.35, rate: float = 20.0):
+    out = history(days, rate)
+    for i in range(days * 1440, days * 1440 + start + length + 300):
+        in_event = start <= i - days * 1440 < start + length
+        ramp = min(1.0, (i - days * 1440 - start + 1) / 10) if in_event else 0.0
+        f = 1 + (factor - 1) * ramp
+        out.append(minute(i, usual(i, rate) * f, neg_share if in_event else 0.15,
+                          pos_share if in_event else 0.35, terms=(("leak", int(usual(i, rate) * f * 0.5)),) if in_event else ()))
+    return out
+
+
+def test_daily_evening_peak_does_not_alert():
+    assert run(history(days=7)) == []
+
+
+def test_negative_ramp_opens_one_alert_then_escalates_then_resolves():
+    events = run(with_event(days=3, start=600, length=90, factor=8.0, neg_share=0.7))
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "opened" and kinds[-1] == "resolved"
+    assert kinds.count("opened") == 1
+    assert len({e["alert_id"] for e in events}) == 1
+    severities = [e["severity"] for e in events if e["event"] != "resolved"]
+    assert severities == sorted(severities, key=["watch", "warning", "critical"].index)
+
+
+def test_detection_comes_within_minutes_of_the_onset():
+    events = run(with_event(days=3, start=600, length=90, factor=8.0, neg_share=0.7))
+    opened = events[0]
+    from buzzwatch.mention import parse_timestamp_ms
+
+    onset = T0 + (3 * 1440 + 600) * 60_000
+    assert parse_timestamp_ms(opened["detected_at"]) - onset <= 5 * 60_000
+    assert abs(parse_timestamp_ms(opened["onset_at"]) - onset) <= 2 * 60_000
+
+
+def test_positive_launch_spike_does_not_alert():
+    assert run(with_event(days=3, start=600, length=120, factor=10.0, neg_share=0.05, pos_share=0.8)) == []
+
+
+def test_neutral_news_spike_does_not_alert():
+    assert run(with_event(days=3, start=600, length=120, factor=6.0, neg_share=0.15, pos_share=0.2)) == []
+
+
+def test_low_volume_brand_burst_is_detected():
+    events = run(with_event(days=3, start=600, length=60, factor=20.0, neg_share=0.8, rate=0.2))
+    assert [e["event"] for e in events][:1] == ["opened"]
+
+
+def test_quiet_during_warm_up():
+    # a bad buzz in the first hours, before the brand's rhythm is known, is not alerted
+    early = [minute(i, 20 if i < 120 else 200, 0.15 if i < 120 else 0.8) for i in range(300)]
+    assert run(early) == []
+
+
+def test_alert_carries_evidence_the_on_call_needs():
+    opened = run(with_event(days=3, start=600, length=90, factor=8.0, neg_share=0.7))[0]
+    ev = opened["evidence"]
+    for key in ("alert_id", "brand", "event", "severity", "detected_at", "onset_at", "score"):
+        assert key in opened
+    assert ev["observed_per_min"] > ev["expected_per_min"]  # caught early, on the ramp
+    assert ev["negative_share"] > ev["expected_negative_share"]
+    assert ev["top_negative"] and ev["top_negative"][0]["text"].startswith("angry post")
+    assert ev["playbook"] and "private messages" in " ".join(ev["playbook"])
+    assert "buzzwatch-brand" in ev["grafana_url"] and "var-brand=acme" in ev["grafana_url"]
+    assert ev["response_deadline"] > opened["onset_at"]
+    assert {t["term"] for t in ev["emerging_terms"]} == {"leak"}
+    assert opened["alert_id"] == f"acme:{opened['onset_at']}"
+
+
+def test_replaying_same_summaries_gives_same_alert_ids():
+    summaries = with_event(days=3, start=600, length=90, factor=8.0, neg_share=0.7)
+    assert run(summaries) == run(summaries)
+
+
+def test_state_roundtrips_through_json_and_input_not_mutated():
+    state = initial_state()
+    for s in history(days=1)[:500]:
+        before = copy.deepcopy(state)
+        state, _, _ = observe(CFG, state, s)
+        assert before == copy.deepcopy(before)
+    snapshot = copy.deepcopy(state)
+    again = orjson.loads(orjson.dumps(state))
+    s = minute(500, 30)
+    assert observe(CFG, again, s)[0] == observe(CFG, state, s)[0]
+    assert state == snapshot
+
+
+def test_baseline_does_not_learn_the_spike():
+    summaries = with_event(days=3, start=600, length=180, factor=8.0, neg_share=0.7)
+    state = initial_state()
+    levels = []
+    for s in summaries:
+        state, a, _ = observe(CFG, state, s)
+        levels.append(a.expected_per_min)
+    before_event = levels[3 * 1440 + 599]
+    during = levels[3 * 1440 + 600: 3 * 1440 + 780]
+    assert max(during) < 1.5 * max(levels[2 * 1440 + 590: 2 * 1440 + 800])
+    assert before_event > 0
+
+
+@pytest.mark.parametrize("key", ["watch", "windows"])
+def test_unknown_detector_keys_are_refused(key):
+    with pytest.raises(ValueError, match=key):
+        DetectionConfig.from_dict({key: 1})
