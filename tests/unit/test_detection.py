@@ -104,8 +104,14 @@ def test_alert_carries_evidence_the_on_call_needs():
     assert ev["playbook"] and "private messages" in " ".join(ev["playbook"])
     assert "buzzwatch-brand" in ev["grafana_url"] and "var-brand=acme" in ev["grafana_url"]
     assert ev["response_deadline"] > opened["onset_at"]
-    assert {t["term"] for t in ev["emerging_terms"]} == {"leak"}
     assert opened["alert_id"] == f"acme:{opened['onset_at']}"
+
+
+def test_evidence_grows_with_the_episode_and_names_the_emerging_terms():
+    events = run(with_event(days=3, start=600, length=90, factor=8.0, neg_share=0.7))
+    last = [e for e in events if e["event"] != "opened"][-1]["evidence"]
+    assert {t["term"] for t in last["emerging_terms"]} == {"leak"}
+    assert last["episode_mentions"] > events[0]["evidence"]["episode_mentions"]
 
 
 def test_replaying_same_summaries_gives_same_alert_ids():
