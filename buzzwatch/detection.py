@@ -175,7 +175,7 @@ def observe(config: DetectionConfig, state: dict, summary: MinuteSummary) -> tup
     if episode is None and not events and not unusual:
         # learn only from normal intervals: the spike never becomes the baseline
         base = base.update(summary.start_ms, summary.length_ms, summary.mentions, summary.negative, summary.scored)
-        if summary.terms:
+        if summary.terms or summary.mentions:
             terms = terms.learn(summary.terms, summary.mentions)
         rb = 0.99 * usual_reach + 0.01 * summary.reach if usual_reach else float(summary.reach)
     new_state = {"b": base.to_dict(), "w": ring, "ep": episode, "cd": cooldown, "tb": terms.to_dict(), "rb": rb,
