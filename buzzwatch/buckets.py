@@ -67,7 +67,7 @@ class OpenMinute:
     neutral: int = 0
     positive: int = 0
     unscored: int = 0
-    compound_sum: float = 0.0
+    compound_e4: int = 0  # sum of compounds in 1e-4 units: exact, so arrival order cannot matter
     reach: int = 0
     shares: int = 0
     late: int = 0
@@ -88,7 +88,7 @@ class OpenMinute:
         else:
             self.unscored += 1
         if m.label != "unscored":
-            self.compound_sum += m.compound
+            self.compound_e4 += round(m.compound * 10_000)
         self.reach += m.followers
         self.shares += m.shares
         if m.author_key:
@@ -122,7 +122,7 @@ class OpenMinute:
             neutral=self.neutral,
             positive=self.positive,
             unscored=self.unscored,
-            compound_sum=self.compound_sum,
+            compound_sum=self.compound_e4 / 10_000,
             reach=self.reach,
             shares=self.shares,
             distinct_authors=len(self.authors),
@@ -137,12 +137,13 @@ class OpenMinute:
         return {
             "s": self.start_ms,
             "c": [self.mentions, self.negative, self.neutral, self.positive, self.unscored,
-                  self.compound_sum, self.reach, self.shares, self.late],
+                  self.compound_e4, self.reach, self.shares, self.late],
             "a": _pack(self.authors),
-            "f": [[k, v] for k, v in self.fingerprints.items()],
-            "t": [p.to_dict() for p in self.top],
-            "w": self.terms,
-            "r": self.author_reach,
+            # sorted everywhere: the serialised state must not depend on arrival order
+            "f": sorted([k, v] for k, v in self.fingerprints.items()),
+            "t": [p.to_dict() for p in sorted(self.top, key=lambda p: (p.compound, -p.followers, p.id))],
+            "w": dict(sorted(self.terms.items())),
+            "r": dict(sorted(_top_items(self.author_reach, TOP_AUTHORS))),
         }
 
     @classmethod
@@ -150,7 +151,7 @@ class OpenMinute:
         (n, neg, neu, pos, uns, csum, reach, shares, late) = d["c"]
         return cls(
             start_ms=d["s"], mentions=n, negative=neg, neutral=neu, positive=pos, unscored=uns,
-            compound_sum=csum, reach=reach, shares=shares, late=late,
+            compound_e4=csum, reach=reach, shares=shares, late=late,
             authors=_unpack(d["a"]), fingerprints={k: v for k, v in d["f"]},
             top=[TopPost.from_dict(p) for p in d["t"]], terms=dict(d["w"]), author_reach=dict(d["r"]),
         )
@@ -301,9 +302,9 @@ class BrandBuckets:
         return {
             "b": self.brand,
             "u": self.closed_until_ms,
-            "o": [b.to_dict() for b in self.open.values()],
-            "i": {str(k): _pack(v) for k, v in self.ids.items()},
-            "j": {str(k): _pack(v) for k, v in self.late_ids.items()},
+            "o": [self.open[k].to_dict() for k in sorted(self.open)],
+            "i": {str(k): _pack(v) for k, v in sorted(self.ids.items())},
+            "j": {str(k): _pack(v) for k, v in sorted(self.late_ids.items())},
             "m": self.minutes,
             "h": self.hours,
             "l": self.late_total,
