@@ -1,9 +1,10 @@
 """`buzzwatch demo`: a local Kafka, the topics, one worker, simulated traffic, a live summary.
 
-Event time runs at 60x: every wall-clock second the feeder produces one more minute of
+Event time runs at 180x: every wall-clock second the feeder produces three more minutes of
 simulated EN/FR mentions for the configured brands, starting a few hours in the past, so
-minutes close (after the allowed lateness) within seconds and the summary moves. Midway one
-brand is pushed into a bad buzz. The summary is read from the worker's own ``/metrics``, i.e.
+minutes close (after the allowed lateness) within seconds and the summary moves. About a
+minute in, the first brand is pushed into a bad buzz; the demo shortens the detector's warm-up
+to two hours of event time (only if the config sets no [detector] table) so it shows. The summary is read from the worker's own ``/metrics``, i.e.
 exactly what Prometheus would scrape.
 
 Everything started here is stopped on Ctrl-C, on SIGTERM, or after ``--seconds``.
@@ -20,8 +21,9 @@ import time
 from streams.metrics import scrape
 from streams.settings import Settings
 
-HISTORY_MINUTES = 180
-SPEEDUP_MINUTES_PER_SECOND = 1
+HISTORY_MINUTES = 150
+SPEEDUP_MINUTES_PER_SECOND = 3
+DEMO_WARMUP_MINUTES = 120
 
 
 def summary_table(samples: dict, brands: list[str]):
@@ -34,7 +36,7 @@ def summary_table(samples: dict, brands: list[str]):
         return "-" if v is None else format(v, spec)
 
     table = Table("brand", "mentions/min", "expected/min", "sentiment 5m", "sentiment 1h",
-                  "neg share 5m", "neg share 1h", "buzz score", "severity", title="Buzzwatch demo (event time x60)")
+                  "neg share 5m", "neg share 1h", "buzz score", "severity", title="Buzzwatch demo (event time x180)")
     for b in brands:
         sev = get("buzzwatch_brand_alert_severity", brand=b)
         table.add_row(
@@ -54,6 +56,17 @@ def summary_table(samples: dict, brands: list[str]):
     return table
 
 
+def demo_config(settings: Settings):
+    """The user's config, with a short warm-up unless it tunes the detector itself."""
+    text = settings.config_path.read_text(encoding="utf-8")
+    if "[detector]" in text:
+        return settings.config_path
+    path = settings.data_dir.parent / "demo.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + f"\n[detector]\nwarmup_minutes = {DEMO_WARMUP_MINUTES}\n", encoding="utf-8")
+    return path
+
+
 def run_demo(settings: Settings, seconds: float | None) -> int:
     from rich.console import Console
     from rich.live import Live
@@ -62,7 +75,7 @@ def run_demo(settings: Settings, seconds: float | None) -> int:
     from streams.producer import make_producer
     from streams.topics import create_topics, topic_specs
 
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 150)
     brands = list(settings.core.brand_names)
     if not brands:
         console.print("[red]no [[brands]] in the config[/red]")
@@ -89,8 +102,9 @@ def run_demo(settings: Settings, seconds: float | None) -> int:
         env = dict(os.environ, BUZZWATCH_KAFKA=bootstrap, BUZZWATCH_WEB_PORT=str(settings.web_port),
                    BUZZWATCH_APP_ID=f"{settings.app_id}-demo-{int(time.time())}")
         if settings.config_path:
-            env["BUZZWATCH_CONFIG"] = str(settings.config_path)
-        log = open(settings.data_dir.parent / "demo-worker.log", "ab") if settings.data_dir.parent.exists() else subprocess.DEVNULL
+            env["BUZZWATCH_CONFIG"] = str(demo_config(settings))
+        settings.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        log = open(settings.data_dir.parent / "demo-worker.log", "ab")
         worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker"], env=env, stdout=log, stderr=log)
         url = f"http://{settings.web_host}:{settings.web_port}/metrics"
         console.print(f"worker pid {worker.pid}; metrics at {url}; Ctrl-C to stop")
@@ -98,11 +112,11 @@ def run_demo(settings: Settings, seconds: float | None) -> int:
         producer = make_producer(bootstrap)
         start_ms = int(time.time() * 1000) - HISTORY_MINUTES * 60_000
         start_ms -= start_ms % 60_000
-        total_minutes = HISTORY_MINUTES + 60
+        total_minutes = HISTORY_MINUTES + 24 * 60
         buzz_brand = brands[0]
         mentions = iter(generate_mentions(
             brands, start_ms, total_minutes, seed=7, rate_per_min=20.0, fr_share=0.35,
-            bad_buzz={"brand": buzz_brand, "start_minute": int(total_minutes * 0.6), "ramp_minutes": 8,
+            bad_buzz={"brand": buzz_brand, "start_minute": HISTORY_MINUTES + 45, "ramp_minutes": 8,
                       "peak_factor": 10.0, "negative_share": 0.85},
         ))
         pending = next(mentions, None)
