@@ -31,7 +31,7 @@ DEFAULT_PLAYBOOK = (
     "Do not delete legitimate criticism; remove only insults, spam and trolls.",
     "Have leadership speak publicly if it grows; keep one voice and one message.",
 )
-RING = 15  # intervals kept for the windows
+RING = 15  # intervals kept for the windows (the longest window, in intervals)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Signals -> buzz score -> severity, for one brand and one closed interval.
 
 The bad-buzz question is a conjunction: *more mentions than the brand's usual rhythm* **and**
-*more negative than usual*. Each half is a count-aware tail test over short windows (1, 5 and 15
-minutes, so a low-volume brand accumulates evidence and a fast ramp is caught early):
+*more negative than usual*. Each half is a count-aware tail test over short windows (1, 5 and
+15 minutes, so a low-volume brand accumulates evidence and a fast ramp is caught early):
 
 * negative volume: negative mentions in the window vs ``expected mentions x usual negative
   share``, negative binomial (the brand's own overdispersion);
@@ -28,7 +28,7 @@ SEVERITIES = ("none", "watch", "warning", "critical")
 @dataclass(frozen=True)
 class DetectorParams:
     windows_min: tuple[int, ...] = (1, 5, 15)  # window lengths, minutes
-    watch_score: float = 6.0  # -log10 p of the weaker test
+    watch_score: float = 5.0  # -log10 p of the weaker test
     warning_score: float = 10.0
     critical_score: float = 16.0
     min_ratio: float = 2.0  # window volume must be at least this x expected ...
@@ -40,7 +40,7 @@ class DetectorParams:
     reach_min: int = 100_000  # ... and at least this many followers: severity + 1
     # Without sentiment (count files) a bare volume surprise must be this many times stronger
     # to score the same: volume alone is weaker evidence of a *bad* buzz than volume + negativity.
-    volume_only_scale: float = 10.0
+    volume_only_scale: float = 12.0
 
     def severity(self, score: float, reach_boost: bool = False) -> int:
         level = 0
