@@ -1,9 +1,13 @@
-"""Offline backtest over interval counts (``timestamp,value[,negative]`` CSV, e.g. NAB files).
+"""Offline backtest: the same detection core as live, as plain function calls over a file.
 
-Each row is one closed interval of one brand (its length is the row spacing); the detector runs
-on it exactly as on live buckets. Without a ``negative`` column sentiment is unknown and the
-detector uses volume alone. For mentions JSONL the whole pipeline runs instead
-(``buzzwatch.offline``).
+* :func:`backtest_summaries` runs ``detection.observe`` over closed-interval summaries of one
+  brand (event-time order) and returns the lifecycle events;
+* counts CSV (``timestamp,value[,negative]``, e.g. NAB files): :func:`read_counts_csv` /
+  :func:`backtest_counts`. Each row is one closed interval (its length is the row spacing,
+  naive timestamps are UTC). Without a ``negative`` column sentiment is unknown and the
+  detector runs in volume-only mode;
+* mentions JSONL: the whole ingest + aggregate pipeline runs instead (``buzzwatch.offline``,
+  driven by ``streams.batch.run_backtest``): that path belongs there, not here.
 
 >>> import io
 >>> rows = list(read_counts(io.StringIO("timestamp,value\\n2015-02-26 21:42:53,12\\n2015-02-26 21:47:53,15\\n"), "acme"))
@@ -27,6 +31,7 @@ class CountsFormatError(ValueError):
 
 
 def read_counts(fh: IO[str], brand: str, name: str = "<counts>") -> Iterator[MinuteSummary]:
+    """Rows of ``timestamp,value[,negative]`` (header optional) as summaries; errors name the line."""
     rows: list[tuple[int, int, int | None]] = []
     reader = csv.reader(fh)
     for lineno, row in enumerate(reader, start=1):
@@ -61,6 +66,12 @@ def read_counts(fh: IO[str], brand: str, name: str = "<counts>") -> Iterator[Min
                                 neutral=value - negative, length_ms=spacing)
 
 
+def read_counts_csv(path: str | Path, brand: str) -> Iterator[MinuteSummary]:
+    """The rows of a counts CSV file as summaries (errors name the file and line)."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        yield from read_counts(fh, brand, str(path))
+
+
 def backtest_summaries(config: DetectionConfig, summaries: Iterable[MinuteSummary]) -> list[dict]:
     state = initial_state()
     events: list[dict] = []
@@ -71,8 +82,7 @@ def backtest_summaries(config: DetectionConfig, summaries: Iterable[MinuteSummar
 
 
 def backtest_counts(config: DetectionConfig, path: str | Path, brand: str) -> list[dict]:
-    with open(path, newline="", encoding="utf-8") as fh:
-        return backtest_summaries(config, read_counts(fh, brand, str(path)))
+    return backtest_summaries(config, read_counts_csv(path, brand))
 
 
 def opened_rows(path: str | Path, events: list[dict]) -> set[int]:

@@ -2,8 +2,9 @@
 
 Accumulated over an episode from the closed-minute summaries (never from raw text streams), and
 compared with a small decayed per-brand term baseline learnt from normal minutes, so that
-"emerging terms" are the ones that are unusual *for this brand* (a bank's "account" is not news,
-"frozen" is).
+"emerging terms" are the ones unusual *for this brand* (a bank's "account" is not news,
+"frozen" is). Everything is bounded (top 5 posts, top 5 authors, 200 terms) so the state
+stays small.
 
 >>> ev = Evidence.new()
 >>> ev = ev.add_terms((("refund", 9), ("#acmefail", 6), ("order", 3)))
@@ -22,11 +23,14 @@ from buzzwatch.summary import MinuteSummary
 TOP_POSTS = 5
 TOP_AUTHORS = 5
 MAX_TERMS = 200
-BASELINE_TERMS = 300
+BASELINE_TERMS = 200
+RECENT_MS = 15 * 60_000  # posts kept from before an episode opens (its first minutes)
 
 
 @dataclass(frozen=True)
 class TermBaseline:
+    """Decayed per-brand term counts from normal minutes (the top ``BASELINE_TERMS`` only)."""
+
     counts: dict[str, float] = field(default_factory=dict)
     mentions: float = 0.0
 
@@ -35,26 +39,54 @@ class TermBaseline:
         return cls()
 
     def learn(self, terms, mentions: float, decay: float = 0.999) -> "TermBaseline":
+        if not terms and not mentions:
+            return self
         counts = {t: c * decay for t, c in self.counts.items()}
         for term, n in terms:
             counts[term] = counts.get(term, 0.0) + n
-        if len(counts) > BASELINE_TERMS * 4 // 3:
+        if len(counts) > BASELINE_TERMS * 5 // 4:
             counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:BASELINE_TERMS])
         return TermBaseline(counts, self.mentions * decay + mentions)
 
     def share(self, term: str) -> float:
+        """Usual share of mentions carrying ``term`` (half a mention for an unknown one)."""
         return (self.counts.get(term, 0.0) + 0.5) / (self.mentions + 50.0)
 
     def to_dict(self) -> dict:
-        return {"c": {t: round(c, 3) for t, c in self.counts.items()}, "m": round(self.mentions, 3)}
+        return {"c": {t: round(c, 2) for t, c in self.counts.items()}, "m": round(self.mentions, 2)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "TermBaseline":
         return cls(dict(d["c"]), d["m"])
 
 
+def _best_posts(posts: list[dict]) -> tuple[dict, ...]:
+    """Most negative first, then most followed; unique by id; ``TOP_POSTS`` at most."""
+    posts = sorted(posts, key=lambda p: (p["compound"], -p["followers"], p["id"]))
+    seen, unique = set(), []
+    for p in posts:
+        if p["id"] not in seen:
+            seen.add(p["id"])
+            unique.append(p)
+    return tuple(unique[:TOP_POSTS])
+
+
+def recent_posts(posts: list[dict], summary: MinuteSummary) -> list[dict]:
+    """The worst negative posts of the last ``RECENT_MS``: seeds an episode's evidence at opening.
+
+    >>> from buzzwatch.summary import TopPost
+    >>> s = MinuteSummary("acme", 0, 1, negative=1, top_negative=(TopPost("p1", "awful", -0.9, 10),))
+    >>> [p["id"] for p in recent_posts([], s)]
+    ['p1']
+    """
+    keep = [p for p in posts if p["created_at_ms"] >= summary.end_ms - RECENT_MS]
+    return list(_best_posts(keep + [p.to_dict() for p in summary.top_negative]))
+
+
 @dataclass(frozen=True)
 class Evidence:
+    """Totals and top lists over one episode."""
+
     mentions: int = 0
     negative: int = 0
     scored: int = 0
@@ -65,8 +97,8 @@ class Evidence:
     authors: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def new(cls) -> "Evidence":
-        return cls()
+    def new(cls, posts=()) -> "Evidence":
+        return cls(posts=tuple(posts))
 
     def add_terms(self, terms) -> "Evidence":
         merged = dict(self.terms)
@@ -74,28 +106,26 @@ class Evidence:
             merged[t] = merged.get(t, 0) + n
         if len(merged) > MAX_TERMS:
             merged = dict(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS])
-        return Evidence(self.mentions, self.negative, self.scored, self.duplicates, self.reach, self.posts, merged, self.authors)
+        return Evidence(self.mentions, self.negative, self.scored, self.duplicates, self.reach, self.posts, merged,
+                        self.authors)
 
     def add(self, s: MinuteSummary) -> "Evidence":
-        posts = list(self.posts) + [p.to_dict() for p in s.top_negative]
-        posts.sort(key=lambda p: (p["compound"], -p["followers"], p["id"]))
-        seen, unique = set(), []
-        for p in posts:
-            if p["id"] not in seen:
-                seen.add(p["id"])
-                unique.append(p)
+        posts = _best_posts(list(self.posts) + [p.to_dict() for p in s.top_negative])
         authors = dict(self.authors)
         for a, f in s.authors:
             authors[a] = max(authors.get(a, 0), f)
+        for p in s.top_negative:
+            if p.author:
+                authors[p.author] = max(authors.get(p.author, 0), p.followers)
         authors = dict(sorted(authors.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_AUTHORS])
         ev = Evidence(
             self.mentions + s.mentions, self.negative + s.negative, self.scored + s.scored,
-            self.duplicates + s.duplicate_texts, self.reach + s.reach, tuple(unique[:TOP_POSTS]), self.terms, authors,
+            self.duplicates + s.duplicate_texts, self.reach + s.reach, posts, self.terms, authors,
         )
         return ev.add_terms(s.terms)
 
     def emerging(self, baseline: TermBaseline, mentions: int | None = None, k: int = 10) -> list[tuple[str, float]]:
-        """Terms much more frequent in the episode than usual for the brand, by evidence weight."""
+        """Terms much more frequent in the episode than usual for the brand (lift >= 3), by evidence weight."""
         n = max(mentions if mentions is not None else self.mentions, 1)
         out = []
         for term, c in self.terms.items():
@@ -106,6 +136,20 @@ class Evidence:
                 out.append((term, round(lift, 1), c * math.log(lift)))
         out.sort(key=lambda x: (-x[2], x[0]))
         return [(t, lift) for t, lift, _ in out[:k]]
+
+    def report(self, baseline: TermBaseline) -> dict:
+        """The episode part of an alert's ``evidence``."""
+        return {
+            "episode_mentions": self.mentions,
+            "episode_negative_share": round(self.negative / self.scored, 4) if self.scored else None,
+            "episode_reach": self.reach,
+            "top_negative": [{"text": p["text"], "url": p.get("url"), "author": p.get("author"),
+                              "followers": p.get("followers", 0), "compound": p["compound"],
+                              "created_at_ms": p["created_at_ms"], "id": p["id"]} for p in self.posts],
+            "emerging_terms": [{"term": t, "lift": lift, "hashtag": t.startswith("#")} for t, lift in self.emerging(baseline)],
+            "top_authors": [{"author": a, "followers": f} for a, f in self.authors.items()],
+            "duplicate_share": round(self.duplicates / self.mentions, 4) if self.mentions else 0.0,
+        }
 
     def to_dict(self) -> dict:
         return {"m": self.mentions, "n": self.negative, "s": self.scored, "d": self.duplicates, "r": self.reach,

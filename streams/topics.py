@@ -1,20 +1,28 @@
 """Buzzwatch's topics, with partitions, retention and cleanup set deliberately.
 
-=================  ==========  ===========  ========  ==================================================
-topic              partitions  retention    cleanup   why
-=================  ==========  ===========  ========  ==================================================
-mentions           P (4)       7 days       delete    raw input; replays and state rebuilds read it back,
-                                                      so it keeps a week (raise it to rebuild further back)
-<app>.mentions.  P (4)       1 day        delete    ingest -> aggregate, keyed by brand; co-partitioned
-scored                                                with the brand-state table (same P); internal to one
-                                                      app id, like a Kafka Streams repartition topic
-mentions.dlq       1           30 days      delete    dead letters: original bytes + reason headers, kept
-                                                      long enough for someone to look at them
-buzz.alerts        1           30 days      delete    alert lifecycle events keyed by brand; one partition
-                                                      keeps the global order notify and audits read
-=================  ==========  ===========  ========  ==================================================
+===================  ==========  =========  =======  ================================================
+topic                partitions  retention  cleanup  why
+===================  ==========  =========  =======  ================================================
+mentions             P (4)       7 days     delete   raw input, keyed by brand (or mention id);
+                                                     replays and state rebuilds read it back, so it
+                                                     keeps a week (raise it to rebuild further back)
+<app>.mentions.      P (4)       1 day      delete   ingest -> aggregate, keyed by brand;
+scored                                               co-partitioned with the brand-state table (same
+                                                     P); internal to one app id, like a Kafka
+                                                     Streams repartition topic, so a short retention
+                                                     is enough: it is re-derivable from ``mentions``
+mentions.dlq         1           30 days    delete   dead letters (original bytes + reason headers),
+                                                     low volume, kept long enough for a human to look
+buzz.alerts          1           30 days    delete   alert lifecycle events keyed by brand; one
+                                                     partition keeps the global order that notify and
+                                                     audits read; a month covers any incident review
+===================  ==========  =========  =======  ================================================
 
-Faust creates its own changelog topics (compacted) for the tables.
+Replication is 1 on the local single-node broker and configurable for a real cluster. Faust
+creates its own (compacted) changelog topics for the tables. Names come from
+``streams.settings.Topics``; ``names`` / ``prefix`` here let tests and benchmarks use their own.
+The admin calls use kafka-python's ``KafkaAdminClient`` (3.x API: dict-form ``create_topics``
+with per-topic error codes, ``describe_configs`` returning plain dicts).
 """
 
 from __future__ import annotations
@@ -22,70 +30,109 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 DAY_MS = 86_400_000
+DEFAULT_NAMES = {"mentions": "mentions", "scored": "mentions.scored", "dlq": "mentions.dlq", "alerts": "buzz.alerts"}
+DESCRIBED_CONFIGS = ("retention.ms", "cleanup.policy")
 
 
 @dataclass(frozen=True)
 class TopicSpec:
+    """One topic as Buzzwatch wants it: name, partition count, replication and topic configs."""
+
     name: str
     partitions: int
     replication: int = 1
     config: dict[str, str] = field(default_factory=dict)
 
 
-def topic_specs(partitions: int = 4, names: dict | None = None, replication: int = 1) -> list[TopicSpec]:
-    n = {"mentions": "mentions", "scored": "mentions.scored", "dlq": "mentions.dlq", "alerts": "buzz.alerts"}
-    n.update(names or {})
-    delete = {"cleanup.policy": "delete"}
+def topic_specs(partitions: int = 4, names: dict | None = None, replication: int = 1,
+                prefix: str = "") -> list[TopicSpec]:
+    """The four Buzzwatch topics; ``names`` overrides by role (mentions, scored, dlq, alerts).
+
+    >>> [(s.name, s.partitions, int(s.config["retention.ms"]) // DAY_MS) for s in topic_specs(6, prefix="t.")]
+    [('t.mentions', 6, 7), ('t.mentions.scored', 6, 1), ('t.mentions.dlq', 1, 30), ('t.buzz.alerts', 1, 30)]
+    """
+    if partitions < 1 or replication < 1:
+        raise ValueError("partitions and replication must be >= 1")
+    unknown = set(names or {}) - set(DEFAULT_NAMES)
+    if unknown:
+        raise ValueError(f"unknown topic roles {sorted(unknown)}; known: {sorted(DEFAULT_NAMES)}")
+    n = {role: prefix + name for role, name in {**DEFAULT_NAMES, **(names or {})}.items()}
+
+    def spec(role: str, parts: int, retention_days: int) -> TopicSpec:
+        return TopicSpec(n[role], parts, replication,
+                         {"cleanup.policy": "delete", "retention.ms": str(retention_days * DAY_MS)})
+
     return [
-        TopicSpec(n["mentions"], partitions, replication, {**delete, "retention.ms": str(7 * DAY_MS)}),
-        TopicSpec(n["scored"], partitions, replication, {**delete, "retention.ms": str(1 * DAY_MS)}),
-        TopicSpec(n["dlq"], 1, replication, {**delete, "retention.ms": str(30 * DAY_MS)}),
-        TopicSpec(n["alerts"], 1, replication, {**delete, "retention.ms": str(30 * DAY_MS)}),
+        spec("mentions", partitions, 7),
+        spec("scored", partitions, 1),  # same P as mentions and the table: co-partitioned by brand
+        spec("dlq", 1, 30),
+        spec("alerts", 1, 30),  # one partition: one global order of lifecycle events
     ]
 
 
-def create_topics(bootstrap: str, specs: list[TopicSpec]) -> list[str]:
-    """Create the missing topics; existing ones are left as they are. Returns those created."""
-    from kafka.admin import KafkaAdminClient, NewTopic
-    from kafka.errors import TopicAlreadyExistsError
+def _admin(bootstrap: str):
+    from kafka.admin import KafkaAdminClient
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="buzzwatch-topics")
+    return KafkaAdminClient(bootstrap_servers=bootstrap, client_id="buzzwatch-topics", request_timeout_ms=30_000)
+
+
+def create_topics(bootstrap: str, specs: list[TopicSpec]) -> list[str]:
+    """Create the topics that do not exist yet (existing ones are left untouched, even if their
+    settings differ: check with ``describe_topics``). Returns the names it created, once each
+    is visible in metadata with a leader, so producers can use them right away."""
+    from kafka.errors import TopicAlreadyExistsError, for_code
+
+    admin = _admin(bootstrap)
     try:
         existing = set(admin.list_topics())
-        todo = [s for s in specs if s.name not in existing]
-        created = []
-        for s in todo:
-            try:
-                admin.create_topics([NewTopic(s.name, s.partitions, s.replication, topic_configs=dict(s.config))])
-                created.append(s.name)
-            except TopicAlreadyExistsError:
-                pass
-        return created
+        todo = {s.name: {"num_partitions": s.partitions, "replication_factor": s.replication,
+                         "configs": dict(s.config)} for s in specs if s.name not in existing}
+        if not todo:
+            return []
+        # raise_errors=False: a topic created concurrently by someone else is not an error
+        response = admin.create_topics(todo, raise_errors=False)
+        created, failed = [], []
+        for t in response["topics"]:
+            error = for_code(t["error_code"])
+            if t["error_code"] == 0:
+                created.append(t["name"])
+            elif error is not TopicAlreadyExistsError:
+                failed.append(f"{t['name']}: {error.__name__} {t.get('error_message') or ''}".strip())
+        if failed:
+            raise RuntimeError("could not create topics: " + "; ".join(failed))
+        if created:
+            admin.wait_for_topics(created, timeout_ms=30_000)
+        return [s.name for s in specs if s.name in created]
     finally:
         admin.close()
 
 
 def describe_topics(bootstrap: str, names: list[str]) -> list[dict]:
-    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+    """Partitions, replication factor, ``retention.ms`` and ``cleanup.policy`` of each topic
+    (effective values, defaults included); a missing topic gives ``exists: False``."""
+    from kafka.admin import ConfigResource, ConfigResourceType
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="buzzwatch-topics")
+    admin = _admin(bootstrap)
     try:
-        existing = set(admin.list_topics())
-        out = []
+        existing = set(admin.list_topics())  # first: a metadata request for a missing topic could auto-create it
+        present = [n for n in names if n in existing]
+        meta = {t["name"]: t for t in admin.describe_topics(present)} if present else {}
+        configs = admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, n, configs={k: None for k in DESCRIBED_CONFIGS}) for n in present],
+            config_filter="all",
+        ).get("topic", {}) if present else {}
+        rows = []
         for name in names:
             if name not in existing:
-                out.append({"name": name, "exists": False, "partitions": None, "replication": None})
+                rows.append({"name": name, "exists": False, "partitions": None, "replication": None})
                 continue
-            [t] = admin.describe_topics([name])
-            parts = t["partitions"]
+            parts = meta[name]["partitions"]
             row = {"name": name, "exists": True, "partitions": len(parts),
-                   "replication": len(parts[0]["replica_nodes"]) if parts else None}
-            configs = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name)])
-            entries = configs.get("topic", {}).get(name, {}) if isinstance(configs, dict) else {}
-            for key in ("retention.ms", "cleanup.policy"):
-                if key in entries:
-                    row[key] = entries[key]["value"]
-            out.append(row)
-        return out
+                   "replication": min(len(p["replica_nodes"]) for p in parts) if parts else None}
+            for key in DESCRIBED_CONFIGS:
+                entry = configs.get(name, {}).get(key)
+                row[key] = entry["value"] if entry else None
+            rows.append(row)
+        return rows
     finally:
         admin.close()

@@ -23,7 +23,7 @@ def kafka_bootstrap():
     broker = LocalKafka()
     try:
         bootstrap = broker.start()  # cleans up after itself if it fails
-    except KafkaError as exc:
+    except (KafkaError, OSError) as exc:
         pytest.fail(f"could not start the local Apache Kafka broker: {exc}", pytrace=False)
     try:
         yield bootstrap
