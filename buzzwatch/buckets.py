@@ -43,6 +43,19 @@ MINUTE_RING = 60
 HOUR_RING = 25  # 24 full hours + the current one
 
 
+MAX_SUM = 2**53  # sums saturate here: exact below, never wrapped, always serialisable
+
+
+def sat_add(a: int, b: int) -> int:
+    """``a + b`` saturated at :data:`MAX_SUM` (reach sums of huge accounts cannot overflow).
+
+    >>> sat_add(2**53 - 1, 5), sat_add(2, 3)
+    (9007199254740992, 5)
+    """
+    s = a + b
+    return s if s < MAX_SUM else MAX_SUM
+
+
 def id_hash(mention_id: str) -> int:
     return int.from_bytes(blake2b(mention_id.encode("utf-8"), digest_size=8).digest(), "big")
 
@@ -89,8 +102,8 @@ class OpenMinute:
             self.unscored += 1
         if m.label != "unscored":
             self.compound_e4 += round(m.compound * 10_000)
-        self.reach += m.followers
-        self.shares += m.shares
+        self.reach = sat_add(self.reach, m.followers)
+        self.shares = sat_add(self.shares, m.shares)
         if m.author_key:
             self.authors.add(m.author_key)
         if m.fingerprint:
@@ -265,7 +278,7 @@ class BrandBuckets:
         if self.hours and self.hours[-1][0] == hour:
             acc = self.hours[-1]
             for i in range(1, 7):
-                acc[i] += row[i]
+                acc[i] = acc[i] + row[i] if i == 5 else sat_add(acc[i], row[i])
         else:
             self.hours.append([hour] + row[1:])
             if len(self.hours) > HOUR_RING:

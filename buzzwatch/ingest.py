@@ -15,7 +15,7 @@ The invariant operators rely on holds per batch by construction:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from buzzwatch.analyze import MentionAnalyzer
 from buzzwatch.config import CoreConfig
@@ -50,6 +50,7 @@ class IngestResult:
     late: int = 0
     rejected: list[Rejected] = field(default_factory=list)
     scored: list[ScoredMention] = field(default_factory=list)
+    wire: list[bytes] = field(default_factory=list)  # scored[i].to_wire(), encoded once, here
     mentions: list[Mention] = field(default_factory=list)  # accepted, in input order
     labels: dict[tuple[str, str], int] = field(default_factory=dict)  # (lang route, label) -> n
 
@@ -60,30 +61,49 @@ class IngestStep:
     def __init__(self, config: CoreConfig):
         self.config = config
         self.analyzer = MentionAnalyzer(config)
-        self.clock = PartitionClock(config.pipeline.allowed_lateness_ms)
+        self.clock = PartitionClock(config.pipeline.allowed_lateness_ms, config.pipeline.event_clock_window)
         self._parse_kwargs = {
             "max_text_chars": config.pipeline.max_text_chars,
             "max_future_ms": config.pipeline.max_future_ms,
         }
 
     def process(self, records: list[RawRecord]) -> IngestResult:
+        """Every record ends accepted or rejected, whatever it holds: a failure on one record
+        (a bug, a value no rule foresaw) rejects that record as ``internal_error`` with the
+        exception class, and the batch goes on. Nothing of a failed record is half-applied:
+        the partition clock and the outputs only change once the record has been fully handled."""
         out = IngestResult()
         for rec in records:
             out.consumed += 1
-            parsed = parse_mention(rec.value, reference_ms=rec.timestamp_ms, **self._parse_kwargs)
-            if isinstance(parsed, Rejection):
-                out.rejected.append(Rejected(rec, parsed))
+            try:
+                verdict = self._one(rec)
+            except Exception as exc:  # noqa: BLE001 - one record must never take the batch down
+                verdict = Rejection("internal_error", f"{type(exc).__name__}: {str(exc)[:200]}")
+            if isinstance(verdict, Rejection):
+                out.rejected.append(Rejected(rec, verdict))
                 continue
+            parsed, analysis, scored, wire = verdict
             out.accepted += 1
             out.mentions.append(parsed)
             late = self.clock.observe(rec.partition, parsed.created_at_ms)
-            analysis = self.analyzer.analyze(parsed)
             if not analysis.brands:
                 out.unmatched += 1
                 continue
             key = (analysis.sentiment.lang if analysis.sentiment.label != "unscored" else "other",
                    analysis.sentiment.label)
             out.labels[key] = out.labels.get(key, 0) + 1
-            out.late += late
-            out.scored.extend(self.analyzer.scored(parsed, analysis, late))
+            if late:
+                out.late += 1
+                scored = [replace(s, late=True) for s in scored]
+                wire = [s.to_wire() for s in scored]
+            out.scored.extend(scored)
+            out.wire.extend(wire)
         return out
+
+    def _one(self, rec: RawRecord):
+        parsed = parse_mention(rec.value, reference_ms=rec.timestamp_ms, **self._parse_kwargs)
+        if isinstance(parsed, Rejection):
+            return parsed
+        analysis = self.analyzer.analyze(parsed)
+        scored = self.analyzer.scored(parsed, analysis, False)
+        return parsed, analysis, scored, [s.to_wire() for s in scored]

@@ -25,8 +25,15 @@ from typing import Any
 import orjson
 
 MAX_TEXT_CHARS = 10_000
-MAX_FUTURE_MS = 24 * 3600 * 1000
+MAX_FUTURE_MS = 10 * 60 * 1000  # a source clock more than 10 min ahead of Kafka's is wrong
 MIN_EVENT_TIME_MS = 946_684_800_000  # 2000-01-01: older is a unit error, not a mention
+MAX_EVENT_TIME_MS = 4_102_444_800_000  # 2100-01-01: later is a unit error (or a joke)
+# Numeric created_at at or above this is epoch *milliseconds*: as seconds it would be after
+# year 5000, as milliseconds it is after 1973. Below it, epoch seconds.
+EPOCH_MS_THRESHOLD = 100_000_000_000
+# Counts (followers, likes, shares, replies) are exact in a float64 and in JSON readers of every
+# language up to 2**53; larger values are refused (``out_of_range``), never wrapped or clamped.
+MAX_COUNT = 2**53
 
 REASONS = (
     "not_utf8",
@@ -38,6 +45,8 @@ REASONS = (
     "text_too_long",
     "bad_timestamp",
     "future_timestamp",
+    "out_of_range",
+    "internal_error",
 )
 
 _KNOWN = {"id", "text", "created_at", "brand", "lang", "source", "url", "author", "engagement"}
@@ -73,10 +82,13 @@ class Mention:
 
 
 def parse_timestamp_ms(value: Any) -> int | None:
-    """Epoch ms from ISO-8601 (no zone = UTC) or epoch seconds; ``None`` when unparseable.
+    """Epoch ms from ISO-8601 (no zone = UTC), epoch seconds or epoch milliseconds (numbers at
+    or above :data:`EPOCH_MS_THRESHOLD`); ``None`` when unparseable or not finite.
 
     >>> parse_timestamp_ms("2015-02-26T21:42:53"), parse_timestamp_ms(1424986973)
     (1424986973000, 1424986973000)
+    >>> parse_timestamp_ms(1424986973000), parse_timestamp_ms(float("inf"))
+    (1424986973000, None)
     >>> parse_timestamp_ms("2015-02-26 21:42:53 -0800"), parse_timestamp_ms("yesterday")
     (1425015773000, None)
     """
@@ -85,6 +97,8 @@ def parse_timestamp_ms(value: Any) -> int | None:
     if isinstance(value, (int, float)):
         if value != value or value in (float("inf"), float("-inf")):
             return None
+        if abs(value) >= EPOCH_MS_THRESHOLD:
+            return int(round(value))
         return int(round(value * 1000))
     if not isinstance(value, str) or not value.strip():
         return None
@@ -105,7 +119,10 @@ def parse_timestamp_ms(value: Any) -> int | None:
             return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
-    return int(dt.timestamp() * 1000)
+    try:
+        return int(dt.timestamp() * 1000)
+    except (OverflowError, ValueError, OSError):  # year 1 or 9999 with an offset
+        return None
 
 
 def format_timestamp(ms: int) -> str:
@@ -128,8 +145,10 @@ def _opt_int(obj: dict, key: str, where: str) -> int | Rejection:
     value = obj.get(key)
     if value is None:
         return 0
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
         return Rejection("bad_type", f"{where}.{key} must be a non-negative number")
+    if value > MAX_COUNT:  # inf included
+        return Rejection("out_of_range", f"{where}.{key} is {value!r}, above the limit 2**53")
     return int(value)
 
 
@@ -159,8 +178,14 @@ def validate_mention(
     if len(text) > max_text_chars:
         return Rejection("text_too_long", f"text has {len(text)} characters (limit {max_text_chars})")
     created_at_ms = parse_timestamp_ms(obj["created_at"])
-    if created_at_ms is None or created_at_ms < MIN_EVENT_TIME_MS:
+    if created_at_ms is None:
         return Rejection("bad_timestamp", f"created_at {obj['created_at']!r} is not a valid time")
+    if not MIN_EVENT_TIME_MS <= created_at_ms < MAX_EVENT_TIME_MS:
+        return Rejection(
+            "out_of_range",
+            f"created_at {str(obj['created_at'])[:40]!r} is outside 2000-01-01..2100-01-01 "
+            "(numbers are epoch seconds, or epoch milliseconds from 1e11 up)",
+        )
     if reference_ms is not None and created_at_ms > reference_ms + max_future_ms:
         return Rejection(
             "future_timestamp",

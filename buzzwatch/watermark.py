@@ -16,7 +16,7 @@ A partition that is caught up and silent (``idle``) would hold every minute open
 out of the minimum until it speaks again (the rule Flink and Kafka Streams use). Idleness is
 the one wall-clock input, and it is decided by the caller.
 
->>> clock = PartitionClock(allowed_lateness_ms=60_000)
+>>> clock = PartitionClock(allowed_lateness_ms=60_000, window=1)
 >>> clock.observe(0, 600_000), clock.observe(0, 400_000), clock.observe(0, 545_000)
 (False, True, False)
 >>> w = AlignedWatermark()
@@ -36,18 +36,46 @@ def minute_start(ms: int) -> int:
 
 
 class PartitionClock:
-    """Max event time seen per raw partition, and the per-partition lateness verdict."""
+    """Event-time progress per raw partition, robust to a wrong clock, and the lateness verdict.
 
-    def __init__(self, allowed_lateness_ms: int):
+    A partition's clock is not its maximum event time: one mention dated hours ahead (a source
+    with a wrong clock, a unit error that passed the contract) would make every later mention of
+    the partition "late" and hold the aligned watermark hours ahead, blinding the pipeline until
+    real time catches up. The clock advances to the *lower median of the partition's last*
+    ``window`` *event times*: it moves only where most recent records agree, so one outlier in
+    any ``window`` consecutive records is ignored (the outlier itself is still counted, in its
+    own minute). On ordinary traffic it trails the newest record by about ``window // 2``
+    records, which at any real rate is far less than the allowed lateness.
+
+    >>> clock = PartitionClock(allowed_lateness_ms=60_000, window=3)
+    >>> [clock.observe(0, t) for t in (600_000, 601_000, 602_000)], clock.get(0)
+    ([False, False, False], 601000)
+    >>> clock.observe(0, 72_000_000), clock.get(0)   # 20 h ahead: one voice, the clock stays
+    (False, 602000)
+    >>> clock.observe(0, 603_000), clock.observe(0, 400_000)
+    (False, True)
+    """
+
+    def __init__(self, allowed_lateness_ms: int, window: int = 5):
+        if window < 1:
+            raise ValueError("window must be >= 1")
         self.allowed_lateness_ms = allowed_lateness_ms
-        self.max_ms: dict[int, int] = {}
+        self.window = window
+        self.max_ms: dict[int, int] = {}  # the robust clock per partition (name kept for state)
+        self.recent: dict[int, list[int]] = {}
 
     def observe(self, partition: int, event_ms: int) -> bool:
         """Record one event of ``partition``; return True when it is late by that partition."""
         seen = self.max_ms.get(partition)
         late = seen is not None and minute_start(event_ms) + MINUTE_MS + self.allowed_lateness_ms <= seen
-        if seen is None or event_ms > seen:
-            self.max_ms[partition] = event_ms
+        recent = self.recent.setdefault(partition, [])
+        recent.append(event_ms)
+        if len(recent) > self.window:
+            del recent[0]
+        ordered = sorted(recent)
+        candidate = ordered[(len(ordered) - 1) // 2]
+        if seen is None or candidate > seen:
+            self.max_ms[partition] = candidate
         return late
 
     def get(self, partition: int) -> int | None:

@@ -63,3 +63,63 @@ def test_lateness_is_judged_by_the_mentions_own_partition():
         record("c", "Acme", 2, partition=0),  # partition 0 is at minute 10: late
     ])
     assert {s.id: s.late for s in out.scored} == {"a": False, "b": False, "c": True}
+
+
+def test_a_record_that_breaks_the_analyzer_is_dead_lettered_and_the_batch_goes_on(monkeypatch):
+    step = IngestStep(CFG)
+    real = step.analyzer.analyze
+
+    def analyze(m):
+        if m.id == "boom":
+            raise ZeroDivisionError("a bug no rule foresaw")
+        return real(m)
+
+    monkeypatch.setattr(step.analyzer, "analyze", analyze)
+    out = step.process([record("1", "Acme down", 0), record("boom", "Acme down", 0), record("2", "Acme down", 0)])
+    assert [s.id for s in out.scored] == ["1", "2"]
+    assert [(r.record.value, r.rejection.reason) for r in out.rejected] == [
+        (record("boom", "Acme down", 0).value, "internal_error")]
+    assert "ZeroDivisionError" in out.rejected[0].rejection.detail
+    assert out.consumed == out.accepted + len(out.rejected) == 3
+
+
+def test_odd_numbers_never_take_good_mentions_down():
+    """The records measured in production: each is refused alone, the good ones all count."""
+    odd = [
+        {"id": "ms", "text": "Acme", "created_at": (NOW - 60_000)},  # epoch ms: accepted
+        {"id": "big", "text": "Acme", "created_at": NOW / 1000, "author": {"followers": 2e19}},
+        {"id": "y", "text": "Acme", "created_at": 1e18},
+    ]
+    beyond_u64 = b'{"id":"u","text":"Acme","created_at":%d,"author":{"followers":18446744073709551616}}' % (NOW // 1000)
+    infinite = b'{"id":"i","text":"Acme","created_at":1e400}'
+    good = [orjson.dumps({"id": f"g{i}", "text": "Acme is down", "created_at": NOW / 1000}) for i in range(50)]
+    values = good[:25] + [orjson.dumps(o) for o in odd] + [beyond_u64, infinite] + good[25:]
+    out = IngestStep(CFG).process([RawRecord(0, i, NOW, v) for i, v in enumerate(values)])
+    assert sorted(r.rejection.reason for r in out.rejected) == ["not_json", "out_of_range", "out_of_range", "out_of_range"]
+    assert len(out.scored) == 51 and len(out.wire) == 51
+
+
+def test_five_huge_reaches_in_one_minute_sum_without_overflow():
+    from buzzwatch.buckets import BrandBuckets
+
+    step = IngestStep(CFG)
+    values = [orjson.dumps({"id": f"r{i}", "text": "Acme", "created_at": NOW / 1000,
+                            "author": {"followers": 2**53}}) for i in range(5)]
+    out = step.process([RawRecord(0, i, NOW, v) for i, v in enumerate(values)])
+    buckets = BrandBuckets.new("Acme")
+    for s in out.scored:
+        buckets.add(s)
+    summary = buckets.close_until(NOW + 120_000)[0]
+    assert summary.reach == 2**53  # saturated, exact below the limit, never wrapped
+    orjson.dumps(buckets.to_dict())  # still serialisable
+
+
+def test_one_record_with_a_wrong_clock_does_not_make_the_partition_late():
+    lenient = CoreConfig.from_dict({"brands": [{"name": "Acme"}],
+                                    "pipeline": {"allowed_lateness_s": 60, "max_future_s": 86_400}})
+    step = IngestStep(lenient)
+    rows = [record(f"a{i}", "Acme", i / 10) for i in range(10)]
+    rows.insert(5, record("liar", "Acme", 20 * 60))  # 20 h ahead, accepted by this lenient config
+    out = step.process(rows)
+    assert out.late == 0
+    assert step.clock.get(0) < NOW + 60_000

@@ -29,6 +29,8 @@ def test_minimal_mention_is_accepted_with_event_time_in_utc_ms():
         ("2026-11-23T11:14:00+01:00", NOW - 60_000),
         (1795428840, NOW - 60_000),  # epoch seconds
         (1795428840.5, NOW - 59_500),
+        (1795428840000, NOW - 60_000),  # epoch milliseconds are recognised, not read as year 58866
+        (1795428840000.0, NOW - 60_000),
     ],
 )
 def test_created_at_forms(created_at, expected_ms):
@@ -51,8 +53,17 @@ def test_created_at_forms(created_at, expected_ms):
         (raw(text="x" * 10_001), "text_too_long"),
         (raw(created_at="last tuesday"), "bad_timestamp"),
         (raw(created_at=True), "bad_timestamp"),
-        (raw(created_at=12), "bad_timestamp"),  # 1970: a unit error, not a mention
+        (raw(created_at=12), "out_of_range"),  # 1970: a unit error, not a mention
         (raw(created_at="2027-01-01T00:00:00Z"), "future_timestamp"),
+        (raw(created_at="2026-11-23T10:26:00Z"), "future_timestamp"),  # 11 min ahead of the record time
+        (raw(created_at=1795428840000000), "out_of_range"),  # microseconds: refused, not guessed
+        (raw(created_at="2150-01-01T00:00:00Z"), "out_of_range"),
+        (raw(created_at="9999-12-31T23:59:59-12:00"), "out_of_range"),
+        (raw(created_at=1e300), "out_of_range"),
+        (raw(created_at=-5), "out_of_range"),
+        (raw(author={"followers": 2e19}), "out_of_range"),
+        (raw(author={"followers": 2**62}), "out_of_range"),
+        (raw(engagement={"shares": 2**53 + 1}), "out_of_range"),
         (raw(author="bob"), "bad_type"),
         (raw(author={"followers": -3}), "bad_type"),
         (raw(engagement={"likes": "many"}), "bad_type"),
@@ -69,7 +80,7 @@ def test_bad_input_is_rejected_with_a_reason(value, reason):
 
 def test_future_check_uses_the_record_time_not_the_wall_clock():
     # The same record replayed a year later is judged the same way.
-    value = raw(created_at="2026-11-23T12:00:00Z")
+    value = raw(created_at="2026-11-23T10:20:00Z")  # 5 min ahead of the record: a clock skew we accept
     assert isinstance(parse_mention(value, reference_ms=NOW), Mention)
     assert isinstance(parse_mention(value, reference_ms=NOW - 2 * 86_400_000), Rejection)
 
@@ -94,3 +105,14 @@ def test_numeric_ids_are_accepted_as_strings():
 def test_any_bytes_give_a_mention_or_a_known_reason_never_an_exception(value):
     verdict = parse_mention(value, reference_ms=NOW)
     assert isinstance(verdict, Mention) or verdict.reason in REASONS
+
+
+def test_counts_up_to_2_pow_53_are_accepted_exactly():
+    m = parse_mention(raw(author={"followers": 2**53}, engagement={"shares": 2**53}), reference_ms=NOW)
+    assert (m.followers, m.shares) == (2**53, 2**53)
+
+
+def test_the_future_limit_is_configurable():
+    value = raw(created_at="2026-11-23T12:00:00Z")
+    assert isinstance(parse_mention(value, reference_ms=NOW, max_future_ms=3 * 3_600_000), Mention)
+    assert parse_mention(value, reference_ms=NOW).reason == "future_timestamp"
