@@ -14,9 +14,8 @@ import time
 from buzzwatch.ingest import RawRecord
 from buzzwatch.scored import Watermark
 from streams import metrics as M
-from streams.faust_util import kafka_timestamp_ms
-
-DLQ_HEADER = "buzzwatch."
+from streams.dlq import dlq_headers
+from streams.faust_util import die_without_commit, kafka_timestamp_ms
 
 
 def register(pipe) -> None:
@@ -28,6 +27,13 @@ def register(pipe) -> None:
     # records have all been handed to the producer. The timer runs between the agent's awaits,
     # so it must never announce the clock of a batch still being sent.
     published: dict[int, int] = {}
+
+    def forget(raw_partitions) -> None:
+        for p in raw_partitions:
+            for d in (last_event_wall, processed_next, published):
+                d.pop(p, None)
+
+    pipe.on_revoke_raw.append(forget)
 
     async def send_markers(partitions, idle: set[int] = frozenset()) -> None:
         n_raw = settings.partitions
@@ -41,43 +47,44 @@ def register(pipe) -> None:
     @app.agent(pipe.mentions, name="ingest")
     async def ingest(stream):
         async for events in stream.take_events(settings.batch_size, within=settings.batch_within_s):
-            records = [
-                RawRecord(
-                    partition=e.message.partition,
-                    offset=e.message.offset,
-                    timestamp_ms=kafka_timestamp_ms(e.message),
-                    value=e.message.value,
-                    key=e.message.key,
-                    topic=e.message.topic,
-                )
-                for e in events
-            ]
-            result = step.process(records)
-            for rej in result.rejected:
-                r = rej.record
-                await pipe.dlq.send(
-                    key=r.key,
-                    value=r.value if r.value is not None else b"",
-                    headers=[
-                        (DLQ_HEADER + "reason", rej.rejection.reason.encode()),
-                        (DLQ_HEADER + "detail", rej.rejection.detail.encode("utf-8", "replace")),
-                        (DLQ_HEADER + "topic", r.topic.encode()),
-                        (DLQ_HEADER + "partition", str(r.partition).encode()),
-                        (DLQ_HEADER + "offset", str(r.offset).encode()),
-                    ],
-                )
-            for s in result.scored:
-                await pipe.scored.send(key=s.brand.encode("utf-8"), value=s.to_wire())
-            now = time.time()
-            seen = {r.partition for r in records}
-            for p in seen:
-                if step.clock.get(p) is not None:
-                    published[p] = step.clock.get(p)
-            for r in records:
-                last_event_wall[r.partition] = now
-                processed_next[r.partition] = max(processed_next.get(r.partition, 0), r.offset + 1)
-            await send_markers(sorted(seen))
-            M.observe_ingest(result, records, now)
+            try:
+                await ingest_batch(events)
+            except Exception as exc:  # noqa: BLE001 - see die_without_commit
+                die_without_commit(app.log, "ingest", exc)
+
+    async def ingest_batch(events) -> None:
+        records = [
+            RawRecord(
+                partition=e.message.partition,
+                offset=e.message.offset,
+                timestamp_ms=kafka_timestamp_ms(e.message),
+                value=e.message.value,
+                key=e.message.key,
+                topic=e.message.topic,
+            )
+            for e in events
+        ]
+        result = step.process(records)  # never raises for one record: see IngestStep.process
+        for rej in result.rejected:
+            r = rej.record
+            await pipe.dlq.send(
+                key=r.key,
+                value=r.value if r.value is not None else b"",
+                headers=dlq_headers(reason=rej.rejection.reason, detail=rej.rejection.detail,
+                                    topic=r.topic, partition=r.partition, offset=r.offset),
+            )
+        for s, wire in zip(result.scored, result.wire):
+            await pipe.scored.send(key=s.brand.encode("utf-8"), value=wire)
+        now = time.time()
+        seen = {r.partition for r in records}
+        for p in seen:
+            if step.clock.get(p) is not None:
+                published[p] = step.clock.get(p)
+        for r in records:
+            last_event_wall[r.partition] = now
+            processed_next[r.partition] = max(processed_next.get(r.partition, 0), r.offset + 1)
+        await send_markers(sorted(seen))
+        M.observe_ingest(result, records, now)
 
     @app.timer(settings.watermark_interval_s)
     async def refresh_watermarks() -> None:

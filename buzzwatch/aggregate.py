@@ -26,6 +26,23 @@ from buzzwatch.watermark import AlignedWatermark
 STATE_VERSION = 1
 
 
+ROLLING_WINDOWS_MS = {"5m": 5 * 60_000, "1h": 3_600_000, "24h": 86_400_000}
+
+
+@dataclass(frozen=True, slots=True)
+class BrandGauges:
+    """One brand's exported figures (see streams/metrics.py), as of its last closed minute."""
+
+    last_minute_start_ms: int
+    mentions: int
+    reach: int
+    score: float
+    severity: int
+    expected_per_min: float
+    expected_negative_share: float
+    windows: dict  # window name -> buckets.Rolling
+
+
 @dataclass
 class BrandState:
     """Everything the pipeline remembers about one brand."""
@@ -39,6 +56,26 @@ class BrandState:
         from buzzwatch.detection import initial_state
 
         return cls(BrandBuckets.new(brand, config.pipeline.dedupe_horizon_minutes), initial_state())
+
+    def gauges(self) -> "BrandGauges | None":
+        """The brand's current figures as plain values (what the metrics exporter shows), or
+        ``None`` before its first closed minute. Read from the state alone, so a worker that
+        takes over a brand after a rebalance shows the same figures as the one that had it."""
+        b = self.buckets
+        if b.closed_until_ms is None or not b.minutes:
+            return None
+        row = b.minutes[-1]
+        last = self.last or {}
+        return BrandGauges(
+            last_minute_start_ms=row[0],
+            mentions=row[1],
+            reach=row[6],
+            score=last.get("score", 0.0),
+            severity=last.get("severity", 0),
+            expected_per_min=last.get("expected_per_min", 0.0),
+            expected_negative_share=last.get("expected_negative_share", 0.0),
+            windows={name: b.rolling(ms) for name, ms in ROLLING_WINDOWS_MS.items()},
+        )
 
     def dumps(self) -> bytes:
         return orjson.dumps({"v": STATE_VERSION, "b": self.buckets.to_dict(), "d": self.detector, "l": self.last})

@@ -81,6 +81,12 @@ class PartitionClock:
     def get(self, partition: int) -> int | None:
         return self.max_ms.get(partition)
 
+    def forget(self, partitions) -> None:
+        """Drop the clocks of partitions this reader gave up (after a rebalance)."""
+        for p in partitions:
+            self.max_ms.pop(p, None)
+            self.recent.pop(p, None)
+
 
 class AlignedWatermark:
     """Minimum event time over the raw partitions, as reported by watermark markers.

@@ -45,6 +45,7 @@ class Pipeline:
     aggregator: Aggregator
     cache: dict[str, BrandState] = field(default_factory=dict)
     brand_partitions: dict[str, int] = field(default_factory=dict)
+    on_revoke_raw: list = field(default_factory=list)  # agents' callbacks(raw partitions revoked)
 
     def state(self, brand: str) -> BrandState:
         st = self.cache.get(brand)
@@ -52,10 +53,17 @@ class Pipeline:
             raw = self.states.get(brand.encode("utf-8"))
             st = BrandState.loads(raw) if raw else self.aggregator.new_state(brand)
             self.cache[brand] = st
+            if raw and brand in self.brand_partitions:
+                # a brand (re)gained after a start or a rebalance shows its figures again at once
+                from streams.metrics import set_brand_gauges
+
+                set_brand_gauges(brand, st.gauges())
         return st
 
     def save(self, brand: str) -> None:
-        self.states[brand.encode("utf-8")] = self.cache[brand].dumps()
+        st = self.cache.get(brand)
+        if st is not None:  # None: revoked meanwhile; the new owner has the last saved state
+            self.states[brand.encode("utf-8")] = st.dumps()
 
     def brands_on(self, partition: int) -> list[str]:
         return [b for b, p in self.brand_partitions.items() if p == partition]
@@ -81,6 +89,12 @@ def build_app(settings: Settings, *, with_web_metrics: bool = True) -> tuple[fau
         producer_max_batch_size=1_048_576 // 2,
         producer_linger_ms=20,
         web_enabled=True,
+        # A crashed worker's partitions wait for its session to time out before anyone else
+        # (or its own restart) gets them: seconds, not Faust's minute. With a stable instance
+        # id (static membership, KIP-345) a restarted worker takes its partitions back at once.
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=max(0.5, settings.session_timeout_s / 4),
+        consumer_group_instance_id=settings.instance_id,
     )
     t = settings.topics
     raw = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
@@ -88,21 +102,14 @@ def build_app(settings: Settings, *, with_web_metrics: bool = True) -> tuple[fau
     scored = app.topic(t.scored, partitions=settings.partitions, **raw)
     dlq = app.topic(t.dlq, partitions=1, **raw)
     alerts = app.topic(t.alerts, partitions=1, **raw)
-    raw_schema = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+    # Tables hold raw bytes both ways: the key and value *types* must say so too, or Faust
+    # decodes the changelog as JSON on recovery and a restarted worker never starts.
+    raw_table = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
+                     use_partitioner=True)
     # Per-brand buckets and detector state (buzzwatch.aggregate.BrandState), one value per brand.
-    states = app.Table(
-        "brand_state",
-        partitions=settings.partitions,
-        schema=raw_schema,
-        use_partitioner=True,
-    )
+    states = app.Table("brand_state", partitions=settings.partitions, **raw_table)
     # Lifecycle events already delivered to each sink (idempotent notify).
-    delivered = app.Table(
-        "alert_deliveries",
-        partitions=1,
-        schema=raw_schema,
-        use_partitioner=True,
-    )
+    delivered = app.Table("alert_deliveries", partitions=1, **raw_table)
     pipe = Pipeline(
         settings=settings,
         app=app,
@@ -119,8 +126,18 @@ def build_app(settings: Settings, *, with_web_metrics: bool = True) -> tuple[fau
 
     @app.on_partitions_revoked.connect
     async def _forget_states(app, revoked, **kwargs) -> None:  # noqa: ARG001
-        # Another worker owns these brands now; re-read from the table when they come back.
+        # Another worker may own these brands now: re-read from the table when they come back,
+        # stop exporting their gauges (the new owner exports them), and forget the event-time
+        # clocks of raw partitions we no longer read (a new owner starts from the commit).
         pipe.cache.clear()
+        scored_parts = {tp.partition for tp in revoked if tp.topic == scored.get_topic_name()}
+        from streams.metrics import forget_brand_gauges
+
+        forget_brand_gauges([b for b, p in pipe.brand_partitions.items() if p in scored_parts])
+        raw_parts = {tp.partition for tp in revoked if tp.topic == mentions.get_topic_name()}
+        pipe.ingest.clock.forget(raw_parts)
+        for hook in pipe.on_revoke_raw:
+            hook(raw_parts)
 
     from agents import aggregate, ingest, notify
 

@@ -9,3 +9,28 @@ def kafka_timestamp_ms(message) -> int | None:
     if ts is None or ts <= 0:
         return None
     return int(ts * 1000)
+
+
+EXIT_UNEXPECTED = 70  # EX_SOFTWARE: the supervisor (compose, systemd, k8s) restarts the worker
+
+
+def die_without_commit(log, stage: str, exc: BaseException) -> None:
+    """Stop the process at once, without committing the offsets of the batch in hand.
+
+    Faust acks a ``take_events`` batch in a ``finally`` when the agent body raises, so letting
+    an unexpected exception escape (a broker refusal, a bug outside the per-record guards)
+    would commit offsets past records that were neither processed nor dead-lettered. Exiting
+    here keeps the last committed offset: the restarted worker reads those records again, and
+    idempotent state (mention ids) makes that harmless.
+    """
+    import logging
+    import os
+    import sys
+
+    try:
+        log.critical("%s stage failed on a batch (%s: %s); exiting without committing so the "
+                     "restarted worker reprocesses it", stage, type(exc).__name__, exc, exc_info=exc)
+        logging.shutdown()
+        sys.stderr.flush()
+    finally:
+        os._exit(EXIT_UNEXPECTED)

@@ -84,6 +84,12 @@ DUPLICATE_MENTIONS = Counter(
     registry=REGISTRY,
 )
 
+STAGE_ERRORS = Counter(
+    "buzzwatch_stage_errors_total",
+    "Records or brands a stage failed on and set aside (dead-lettered or skipped, logged), by stage.",
+    ["stage"],
+    registry=REGISTRY,
+)
 SCORED_UNREADABLE = Counter(
     "buzzwatch_scored_unreadable_total",
     "Records on mentions.scored this version could not decode (skipped, logged).",
@@ -191,7 +197,6 @@ def install_metrics_page(app) -> None:
 
 
 # --- recording helpers: the agents call these once per batch ---------------------------
-_WINDOWS_MS = {"5m": 5 * 60_000, "1h": 3_600_000, "24h": 86_400_000}
 _SEVERITY_NUMBER = {"watch": 1, "warning": 2, "critical": 3}
 
 
@@ -216,9 +221,9 @@ def observe_watermark(watermark_ms: int, now_s: float) -> None:
     EVENT_TIME_LAG.set(max(0.0, now_s - watermark_ms / 1000))
 
 
-def observe_aggregate(outcomes, closed_by_brand, configured, pipe, oldest_ts_ms, now_s: float) -> None:
-    """Aggregate batch: late/duplicate counts, and per closed minute the brand gauges.
-
+def observe_aggregate(outcomes, closed_by_brand, configured, gauges_of, oldest_ts_ms, now_s: float) -> None:
+    """Aggregate batch: late/duplicate counts, and per closed minute the brand gauges
+    (``gauges_of(brand)`` gives the core's plain :class:`buzzwatch.aggregate.BrandGauges`).
     Only configured brands get a label: the series count is bounded by the config."""
     BATCH_SIZE.labels("aggregate").observe(len(outcomes))
     for brand, outcome in outcomes:
@@ -237,33 +242,44 @@ def observe_aggregate(outcomes, closed_by_brand, configured, pipe, oldest_ts_ms,
             BRAND_MENTIONS.labels(brand).inc(cm.summary.mentions)
             for event in cm.events:
                 ALERT_EVENTS.labels(brand, event["event"]).inc()
-        last = closed[-1]
-        s, a = last.summary, last.assessment
-        BRAND_MENTIONS_PER_MINUTE.labels(brand).set(s.mentions)
-        BRAND_REACH.labels(brand).set(s.reach)
-        BRAND_LAST_CLOSED_MINUTE.labels(brand).set(s.start_ms / 1000)
-        BRAND_BUZZ_SCORE.labels(brand).set(a.score)
-        BRAND_EXPECTED_MENTIONS.labels(brand).set(a.expected_per_min)
-        BRAND_EXPECTED_NEGATIVE_SHARE.labels(brand).set(a.expected_negative_share)
-        BRAND_ALERT_SEVERITY.labels(brand).set(a.severity)
-        buckets = pipe.state(brand).buckets
-        for window, ms in _WINDOWS_MS.items():
-            r = buckets.rolling(ms)
-            BRAND_SENTIMENT.labels(brand, window).set(r.sentiment)
-            BRAND_NEGATIVE_SHARE.labels(brand, window).set(r.negative_share)
-            BRAND_MENTIONS_WINDOW.labels(brand, window).set(r.mentions)
+        set_brand_gauges(brand, gauges_of(brand))
 
 
-def scrape(url: str, timeout_s: float = 3.0) -> dict[tuple[str, tuple], float]:
-    """Read a /metrics page into ``{(sample name, sorted label pairs): value}`` (demo, tests)."""
-    import urllib.request
+_BRAND_GAUGES = (BRAND_MENTIONS_PER_MINUTE, BRAND_REACH, BRAND_LAST_CLOSED_MINUTE, BRAND_BUZZ_SCORE,
+                 BRAND_EXPECTED_MENTIONS, BRAND_EXPECTED_NEGATIVE_SHARE, BRAND_ALERT_SEVERITY)
+_BRAND_WINDOW_GAUGES = (BRAND_SENTIMENT, BRAND_NEGATIVE_SHARE, BRAND_MENTIONS_WINDOW)
 
-    from prometheus_client.parser import text_string_to_metric_families
 
-    with urllib.request.urlopen(url, timeout=timeout_s) as resp:
-        text = resp.read().decode("utf-8")
-    out = {}
-    for fam in text_string_to_metric_families(text):
-        for s in fam.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
+def set_brand_gauges(brand: str, g) -> None:
+    """Show one brand's figures (``None``: nothing closed yet, nothing shown)."""
+    if g is None:
+        return
+    BRAND_MENTIONS_PER_MINUTE.labels(brand).set(g.mentions)
+    BRAND_REACH.labels(brand).set(g.reach)
+    BRAND_LAST_CLOSED_MINUTE.labels(brand).set(g.last_minute_start_ms / 1000)
+    BRAND_BUZZ_SCORE.labels(brand).set(g.score)
+    BRAND_EXPECTED_MENTIONS.labels(brand).set(g.expected_per_min)
+    BRAND_EXPECTED_NEGATIVE_SHARE.labels(brand).set(g.expected_negative_share)
+    BRAND_ALERT_SEVERITY.labels(brand).set(g.severity)
+    for window, r in g.windows.items():
+        BRAND_SENTIMENT.labels(brand, window).set(r.sentiment)
+        BRAND_NEGATIVE_SHARE.labels(brand, window).set(r.negative_share)
+        BRAND_MENTIONS_WINDOW.labels(brand, window).set(r.mentions)
+
+
+def forget_brand_gauges(brands) -> None:
+    """Remove the gauges of brands this worker no longer owns (their partition moved to another
+    worker): two workers must never export two different values for one brand. Counters stay
+    (Prometheus sums them across workers)."""
+    for brand in brands:
+        for gauge in _BRAND_GAUGES:
+            try:
+                gauge.remove(brand)
+            except KeyError:
+                pass
+        for gauge in _BRAND_WINDOW_GAUGES:
+            for window in ROLLING_WINDOWS:
+                try:
+                    gauge.remove(brand, window)
+                except KeyError:
+                    pass

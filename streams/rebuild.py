@@ -27,7 +27,8 @@ def group_lag(bootstrap: str, group: str, topics: list[str]) -> int | None:
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
     try:
-        committed = admin.list_consumer_group_offsets(group)
+        # kafka-python 3.x (pinned in pyproject): group id -> {TopicPartition: OffsetAndMetadata}
+        committed = admin.list_group_offsets({group: None}).get(group, {})
         tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
         if not tps:
             return None

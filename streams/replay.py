@@ -20,6 +20,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from buzzwatch.ingest import RawRecord
 from buzzwatch.offline import OfflineRun
+from streams.dlq import dlq_headers
 from streams.settings import Settings
 
 FETCH_BATCH = 2000
@@ -139,13 +140,10 @@ def replay(
                 run.feed(batch)
                 for rej in run.rejected[before_rej:]:
                     rec = rej.record
-                    producer.send(dlq_topic, key=rec.key, value=rec.value or b"", headers=[
-                        ("buzzwatch.reason", rej.rejection.reason.encode()),
-                        ("buzzwatch.detail", rej.rejection.detail.encode("utf-8", "replace")),
-                        ("buzzwatch.topic", topic.encode()),
-                        ("buzzwatch.partition", str(rec.partition).encode()),
-                        ("buzzwatch.offset", str(rec.offset).encode()),
-                    ])
+                    producer.send(dlq_topic, key=rec.key, value=rec.value or b"", headers=dlq_headers(
+                        reason=rej.rejection.reason, detail=rej.rejection.detail, topic=topic,
+                        partition=rec.partition, offset=rec.offset,
+                    ))
                 for event in run.events[before:]:
                     producer.send(alerts_topic, key=event["brand"].encode("utf-8"), value=orjson.dumps(event))
                     emitted += 1

@@ -19,6 +19,8 @@ BUZZWATCH_WEBHOOK_URL           Slack-compatible webhook URL (secret)         (o
 BUZZWATCH_GRAFANA_URL           Grafana base URL for links in alerts          http://127.0.0.1:3000
 BUZZWATCH_DATA_DIR              Faust data dir                                .cache/buzzwatch/worker
 BUZZWATCH_ALERTS_TOPIC          alerts topic (overrides the prefixed name)    buzz.alerts
+BUZZWATCH_INSTANCE_ID           stable, unique id of this worker (static      (none: dynamic)
+                                group membership: a restart rejoins at once)
 ==============================  ===========================================  =================
 """
 
@@ -100,6 +102,8 @@ class Settings:
     data_dir: Path = Path(".cache/buzzwatch/worker")
     summary_interval_s: float = 0.0  # >0: print a per-brand summary table this often (demo)
     notify_max_age_s: float = 86_400.0  # older lifecycle events are not paged (e.g. after a rebuild)
+    session_timeout_s: float = 10.0  # a crashed worker's partitions are reassigned after this
+    instance_id: str | None = None  # static group membership (KIP-345): unique per worker
 
     @property
     def topics(self) -> Topics:
@@ -119,6 +123,7 @@ class Settings:
 _WORKER_KEYS = {
     "app_id", "web_host", "web_port", "batch_size", "batch_within_s", "watermark_interval_s",
     "data_dir", "delivery_retries", "delivery_timeout_s", "summary_interval_s", "notify_max_age_s",
+    "session_timeout_s", "instance_id",
 }
 
 
@@ -171,7 +176,11 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         data_dir=Path(pick("BUZZWATCH_DATA_DIR", worker.get("data_dir", ".cache/buzzwatch/worker"))),
         summary_interval_s=float(worker.get("summary_interval_s", 0.0)),
         notify_max_age_s=float(worker.get("notify_max_age_s", 86_400.0)),
+        session_timeout_s=float(worker.get("session_timeout_s", 10.0)),
+        instance_id=pick("BUZZWATCH_INSTANCE_ID", worker.get("instance_id")) or None,
     )
+    if not 6.0 <= settings.session_timeout_s <= 300.0:
+        raise ConfigError("[worker]: session_timeout_s must be between 6 and 300 (broker limits)")
     if settings.partitions < 1:
         raise ConfigError("partitions must be >= 1")
     return settings
