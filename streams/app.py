@@ -104,8 +104,8 @@ def build_app(settings: Settings, *, with_web_metrics: bool = True) -> tuple[fau
     alerts = app.topic(t.alerts, partitions=1, **raw)
     # Tables hold raw bytes both ways: the key and value *types* must say so too, or Faust
     # decodes the changelog as JSON on recovery and a restarted worker never starts.
-    raw_table = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
-                     use_partitioner=True)
+    raw_table = dict(key_type=bytes, value_type=bytes, use_partitioner=True,
+                     schema=faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"))
     # Per-brand buckets and detector state (buzzwatch.aggregate.BrandState), one value per brand.
     states = app.Table("brand_state", partitions=settings.partitions, **raw_table)
     # Lifecycle events already delivered to each sink (idempotent notify).

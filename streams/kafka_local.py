@@ -353,6 +353,29 @@ class LocalKafka:
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
+    def restart(self, down_s: float = 0.0, timeout_s: float = START_TIMEOUT_S) -> str:
+        """Stop the broker cleanly, stay down ``down_s`` seconds, and start it again on the same
+        ports and data (what an operator's rolling restart does to clients)."""
+        if self.proc is None:
+            raise KafkaError("the local broker is not started")
+        proc, self.proc = self.proc, None
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        time.sleep(down_s)
+        attached = threading.current_thread() is threading.main_thread()
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                self._java(resolve_jars(), "kafka.Kafka", str(self.data_dir / "server.properties"), heap=self.heap),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=_die_with_parent if attached and sys.platform == "linux" else None,
+            )
+        self._wait_ready(timeout_s)
+        return self.bootstrap
+
     def __enter__(self) -> "LocalKafka":
         self.start()
         return self

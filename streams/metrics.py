@@ -283,3 +283,18 @@ def forget_brand_gauges(brands) -> None:
                     gauge.remove(brand, window)
                 except KeyError:
                     pass
+
+
+def scrape(url: str, timeout_s: float = 3.0) -> dict[tuple[str, tuple], float]:
+    """Read a /metrics page into ``{(sample name, sorted label pairs): value}`` (demo, tests)."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(url, timeout=timeout_s) as resp:
+        text = resp.read().decode("utf-8")
+    out = {}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out

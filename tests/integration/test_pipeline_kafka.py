@@ -65,8 +65,10 @@ def dataset():
     ]
     rows.extend((p, v) for p, v, _ in malformed)
     # every partition moves to minute 7; then a mention of minute 0 on partition 0 is late there
+    # (three records each: a partition's clock moves where most of its recent records agree)
     for p in range(PARTITIONS):
-        rows.append((p, orjson.dumps(mention(f"pad{p}", 7.2, "Acme store opening hours"))))
+        for j in range(3):
+            rows.append((p, orjson.dumps(mention(f"pad{p}-{j}", 7.2, "Acme store opening hours"))))
     late = mention("late1", 0.5, "Acme late complaint, horrible")
     rows.append((0, orjson.dumps(late)))
     return rows, good, unmatched, malformed, late

@@ -83,7 +83,9 @@ def prometheus_with_worker(tmp_path_factory, kafka_bootstrap):
     rows.append((1, orjson.dumps({"id": "u1", "text": "nothing about any brand", "created_at": format_timestamp(START)})))
     rows.append((0, orjson.dumps({"id": "late1", "text": "Acme is late", "created_at": format_timestamp(START + 60_000)})))
     for p in range(2):
-        rows.append((p, orjson.dumps({"id": f"tail{p}", "text": "Acme", "created_at": format_timestamp(START + (MINUTES + 10) * 60_000)})))
+        for j in range(3):  # three: a partition's clock moves where most of its recent records agree
+            rows.append((p, orjson.dumps({"id": f"tail{p}-{j}", "text": "Acme",
+                                          "created_at": format_timestamp(START + (MINUTES + 10) * 60_000)})))
     produce(kafka_bootstrap, prefix + "mentions", [(p, None, v) for p, v in rows])
 
     prom_port = free_port()

@@ -32,8 +32,11 @@ def scenario() -> list[tuple[int, bytes]]:
     rows = [(i % PARTITIONS, orjson.dumps(m)) for i, m in enumerate(mentions)]
     rows += [(1, b"not json at all"), (2, orjson.dumps({"id": "x", "text": "Acme"}))]
     # the tail: every partition moves well past the end, so every minute of the range closes
+    # (three records each: a partition's clock moves where most of its recent records agree)
     for p in range(PARTITIONS):
-        rows.append((p, orjson.dumps({"id": f"tail{p}", "text": "Acme", "created_at": format_timestamp(END + 30 * 60_000)})))
+        for j in range(3):
+            rows.append((p, orjson.dumps({"id": f"tail{p}-{j}", "text": "Acme",
+                                          "created_at": format_timestamp(END + 30 * 60_000)})))
     return rows
 
 

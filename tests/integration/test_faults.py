@@ -1,0 +1,386 @@
+"""What operators do to a running pipeline, on the real broker with real worker processes:
+kill -9 at random points, SIGTERM, a second worker joining and leaving, a broker restart, a
+stream full of odd records, one source with a wrong clock. After each, the per-brand totals
+and the lifecycle events equal what the offline core computes from the same input.
+
+Totals are read from the brand-state changelog (what a restarted worker recovers), lifecycle
+events from the alerts topic. At-least-once delivery may re-emit an event after a crash (same
+alert id and event; notify delivers it once): "no event lost or duplicated" is checked on the
+set of (alert id, event, detected_at, severity), and the number of re-emitted copies is bounded
+by the number of crashes.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import orjson
+import pytest
+
+from buzzwatch.aggregate import BrandState
+from buzzwatch.alertdiff import alert_keys
+from buzzwatch.config import CoreConfig, read_toml
+from buzzwatch.mention import REASONS, Rejection, format_timestamp, parse_mention
+from buzzwatch.offline import run_offline
+from buzzwatch.simulate import generate_mentions
+from streams.rebuild import group_lag
+
+from .harness import (
+    REPO, buzzwatch, free_port, latest_by_key, metric, produce, read_topic, scrape, unique, wait_for,
+    worker_env, write_config,
+)
+
+pytestmark = [pytest.mark.kafka, pytest.mark.faults]
+
+PARTITIONS = 4
+BRANDS = ["Acme", "Lavéria", "Globex", "Initech", "Umbrella", "Northwind"]
+START = 1_793_000_000_000 - 1_793_000_000_000 % 3_600_000  # a past hour (2026-10-26)
+MINUTES = 150
+END = START + MINUTES * 60_000
+
+
+def brands_toml() -> str:
+    from buzzwatch.simulate import _handle, _tag
+
+    return "\n".join(f'[[brands]]\nname = "{b}"\nhandles = ["{_handle(b)}"]\nhashtags = ["{_tag(b)}"]\n'
+                     for b in BRANDS)
+
+
+def traffic(seed: int = 5) -> list[bytes]:
+    """~10k mentions of six brands in event-time order, with a bad buzz on Acme."""
+    return [orjson.dumps(m) for m in generate_mentions(
+        BRANDS, START, MINUTES, seed=seed, rate_per_min=10.0, fr_share=0.3,
+        bad_buzz={"brand": "Acme", "start_minute": 90, "ramp_minutes": 10, "peak_factor": 10.0,
+                  "negative_share": 0.85},
+    )]
+
+
+def tail(tag: str) -> list[tuple[int, bytes]]:
+    """Three records per partition 30 min past the end: every minute of the range can close."""
+    return [(p, orjson.dumps({"id": f"tail-{tag}-{p}-{j}", "text": "Acme", "created_at": format_timestamp(END + 30 * 60_000)}))
+            for p in range(PARTITIONS) for j in range(3)]
+
+
+def spread(values: list[bytes]) -> list[tuple[int, bytes]]:
+    return [(i % PARTITIONS, v) for i, v in enumerate(values)]
+
+
+# --- expectations: the offline core --------------------------------------------------------
+def totals(state: BrandState) -> tuple[int, int]:
+    """(mentions, negative) counted for a brand, closed minutes and open ones alike."""
+    b = state.buckets
+    mentions = sum(h[1] for h in b.hours) + sum(o.mentions for o in b.open.values())
+    negative = sum(h[2] for h in b.hours) + sum(o.negative for o in b.open.values())
+    return mentions, negative
+
+
+def offline_expectation(config: Path, rows: list[tuple[int, bytes]], record_time_ms: int | None = None):
+    """The offline core over the same records, each raw partition's records in their order."""
+    core = CoreConfig.from_dict(read_toml(config))
+    run = run_offline(core, (v for _, v in rows), timestamp_ms=record_time_ms)
+    return {b: totals(s) for b, s in run.states.items() if totals(s)[0]}, alert_keys(run.events), run
+
+
+# --- the live side ------------------------------------------------------------------------
+class Worker:
+    """One `buzzwatch worker` process that the test can kill -9, stop, and start again."""
+
+    def __init__(self, env: dict, log: Path, instance: str):
+        self.env = dict(env, BUZZWATCH_INSTANCE_ID=instance, BUZZWATCH_WEB_PORT=str(free_port()))
+        self.port = int(self.env["BUZZWATCH_WEB_PORT"])
+        self.log_path = log
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+
+    def start(self) -> "Worker":
+        self.starts += 1
+        log = self.log_path.open("ab")
+        log.write(f"\n===== start {self.starts} =====\n".encode())
+        log.flush()
+        self.proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warn"],
+                                     env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        return self
+
+    def kill9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def stop(self) -> int:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        return self.proc.returncode
+
+    def metrics(self) -> dict:
+        return scrape(self.port)
+
+    def wait(self, predicate, what: str, timeout: float = 120):
+        return wait_for(predicate, timeout=timeout, what=what, proc=self.proc, log_path=self.log_path)
+
+
+@pytest.fixture
+def live(tmp_path, kafka_bootstrap):
+    config = write_config(tmp_path / "buzzwatch.toml", partitions=PARTITIONS, lateness_s=120, brands=brands_toml())
+    prefix = unique("f") + "."
+    env = worker_env(config, kafka_bootstrap, unique("fapp"), prefix, free_port(), tmp_path / "data")
+    buzzwatch("topics", "create", env=env)
+    workers: list[Worker] = []
+
+    class Live:
+        def __init__(self):
+            self.config, self.prefix, self.env, self.tmp = config, prefix, env, tmp_path
+            self.app_id = env["BUZZWATCH_APP_ID"]
+            self.bootstrap = kafka_bootstrap
+
+        def worker(self, instance: str) -> Worker:
+            w = Worker(env, tmp_path / f"worker-{instance}.log", instance)
+            workers.append(w)
+            return w
+
+        def produce(self, rows):
+            produce(self.bootstrap, prefix + "mentions", [(p, None, v) for p, v in rows])
+
+        def lag(self) -> int | None:
+            return group_lag(self.bootstrap, self.app_id, [prefix + "mentions", f"{prefix}{self.app_id}.mentions.scored"])
+
+        def states(self) -> dict[str, BrandState]:
+            records = read_topic(self.bootstrap, f"{self.app_id}-brand_state-changelog")
+            return {k.decode(): BrandState.loads(v) for k, v in latest_by_key(records).items()}
+
+        def totals(self) -> dict[str, tuple[int, int]]:
+            return {b: totals(s) for b, s in self.states().items() if totals(s)[0]}
+
+        def alerts(self) -> list[dict]:
+            return [orjson.loads(r.value) for r in read_topic(self.bootstrap, prefix + "buzz.alerts")]
+
+        def caught_up(self, worker: Worker, closed_until_ms: int, brands=("Acme",)):
+            """No lag on either stage and the brands' minutes closed up to ``closed_until_ms``."""
+            def done():
+                if self.lag() != 0:
+                    return None
+                s = worker.metrics()
+                lasts = [metric(s, "buzzwatch_brand_last_closed_minute_timestamp_seconds", brand=b) for b in brands]
+                return s if all(x is not None and x * 1000 >= closed_until_ms for x in lasts) else None
+            samples = worker.wait(done, "the worker caught up", timeout=180)
+            time.sleep(1.5)  # the last batch's state writes reach the changelog (flushed on commit)
+            return samples
+
+    yield Live()
+    for w in workers:
+        w.stop()
+
+
+def chunks(rows: list, n: int) -> list[list]:
+    size = -(-len(rows) // n)
+    return [rows[i:i + size] for i in range(0, len(rows), size)]
+
+
+# --- the scenarios ------------------------------------------------------------------------
+def test_kill_9_five_times_and_sigterm_once_loses_and_doubles_nothing(live):
+    rows = spread(traffic()) + tail("k")
+    expected_totals, expected_events, _ = offline_expectation(live.config, rows)
+    rng = random.Random(8)
+    parts = chunks(rows, 7)
+    w = live.worker("w1")
+    recoveries = []
+    for i, part in enumerate(parts[:5]):
+        live.produce(part)
+        started = time.monotonic()
+        w.start()
+        # back at work: tables recovered, group rejoined, the new chunk being ingested
+        w.wait(lambda: (metric(w.metrics(), "buzzwatch_mentions_consumed_total") or 0) > 0,
+               "the restarted worker consuming", timeout=90)
+        recoveries.append(time.monotonic() - started)
+        time.sleep(rng.uniform(0.2, 3.0))  # a random point in the middle of the work
+        w.kill9()
+    live.produce(parts[5])
+    w.start()
+    w.wait(lambda: live.lag() == 0, "caught up before SIGTERM", timeout=180)
+    assert w.stop() == 0
+    live.produce(parts[6])
+    w.start()
+    live.caught_up(w, END)
+
+    assert live.totals() == expected_totals
+    events = live.alerts()
+    assert alert_keys(events) == expected_events
+    assert any(e["event"] == "opened" and e["brand"] == "Acme" for e in events)
+    copies = Counter((e["alert_id"], e["event"]) for e in events)
+    assert sum(n - 1 for n in copies.values()) <= 5, copies  # at most one re-emission per crash
+    print(f"\nprocess start to first mention consumed, after each kill -9 (s): {[round(r, 1) for r in recoveries]}")
+    assert max(recoveries[1:]) < 45  # a restart does not wait a minute for the group: generous bound
+
+
+def test_a_second_worker_joins_and_leaves_with_exact_totals_and_no_stale_gauges(live):
+    rows = spread(traffic(seed=6)) + tail("j")
+    expected_totals, expected_events, _ = offline_expectation(live.config, rows)
+    first, second, third = chunks(rows[:-len(tail("j"))], 3)
+    a, b = live.worker("a"), live.worker("b")
+    live.produce(first)
+    a.start()
+    a.wait(lambda: live.lag() == 0, "worker a caught up", timeout=180)
+    b.start()
+    live.produce(second)
+
+    def split_ownership():
+        """Both workers own brands, each brand's gauges come from exactly one of them."""
+        if live.lag() != 0:
+            return None
+        owners = {w: {dict(k[1])["brand"] for k in w.metrics() if k[0] == "buzzwatch_brand_mentions_per_minute"}
+                  for w in (a, b)}
+        both = owners[a] & owners[b]
+        return owners if owners[a] and owners[b] and not both and owners[a] | owners[b] == set(BRANDS) else None
+
+    owners = a.wait(split_ownership, "partitions split between two workers, one gauge source per brand", timeout=180)
+    assert owners[a] and owners[b]
+    assert b.stop() == 0
+    live.produce(third + tail("j"))
+    samples = live.caught_up(a, END, brands=BRANDS)
+    exported = {dict(k[1])["brand"] for k in samples if k[0] == "buzzwatch_brand_mentions_per_minute"}
+    assert exported == set(BRANDS)  # the survivor took every brand back, gauges included
+
+    assert live.totals() == expected_totals
+    assert alert_keys(live.alerts()) == expected_events
+
+
+def test_odd_records_are_dead_lettered_one_by_one_and_good_ones_all_count(live):
+    good = traffic(seed=7)[:3000]
+    bad = odd_records(random.Random(3), good, 10_000)
+    mixed = [v for pair in zip(good, (bad[i::3000] for i in range(3000))) for v in (pair[0], *pair[1])]
+    rows = spread(mixed) + tail("b")
+    now_ms = int(time.time() * 1000)
+    verdicts = [parse_mention(v, reference_ms=now_ms) for _, v in rows]
+    expected_rejected = Counter((v, r.reason) for (_, v), r in zip(rows, verdicts) if isinstance(r, Rejection))
+    assert len(expected_rejected) > 0 and sum(expected_rejected.values()) >= 8_000
+    expected_totals, _, _ = offline_expectation(live.config, rows, record_time_ms=now_ms)
+
+    live.produce(rows)
+    w = live.worker("odd").start()
+    samples = live.caught_up(w, START + (MINUTES - 5) * 60_000)
+
+    consumed = metric(samples, "buzzwatch_mentions_consumed_total")
+    accepted = metric(samples, "buzzwatch_mentions_accepted_total")
+    dead = sum(v for k, v in samples.items() if k[0] == "buzzwatch_mentions_dead_lettered_total")
+    assert consumed == len(rows) and accepted + dead == consumed
+    dlq = read_topic(live.bootstrap, live.prefix + "mentions.dlq", timeout_s=60)
+    got = Counter((r.value, dict(r.headers)["buzzwatch.reason"].decode()) for r in dlq)
+    assert got == expected_rejected  # each odd record, its original bytes, the core's reason
+    assert all(dict(r.headers)["buzzwatch.reason"].decode() in REASONS for r in dlq)
+    assert live.totals() == expected_totals
+    assert w.proc.poll() is None  # still up
+
+
+def test_one_source_with_a_wrong_clock_blinds_nothing(live):
+    """A mention dated 20 h after the rest of its partition (but not after its Kafka record time:
+    an archive being replayed) moves no clock: the minutes after it are on time, they close, and
+    the bad buzz is alerted as without it. One dated 20 h after its record time is refused."""
+    values = traffic(seed=9)
+    liar = orjson.dumps({"id": "liar", "text": "Acme", "created_at": format_timestamp(START + 20 * 3_600_000)})
+    future = orjson.dumps({"id": "future", "text": "Acme",
+                           "created_at": format_timestamp(int(time.time() * 1000) + 20 * 3_600_000)})
+    at = len(values) // 3
+    rows = spread(values[:at]) + [(0, liar), (1, future)] + spread(values[at:]) + tail("c")
+    _, expected_events, run = offline_expectation(live.config, rows, record_time_ms=int(time.time() * 1000))
+    _, honest_events, _ = offline_expectation(live.config, spread(values) + tail("c"))
+    assert expected_events == honest_events  # offline: the liar changes no decision
+    assert run.outcomes.get("late", 0) == 0
+
+    live.produce(rows)
+    w = live.worker("clock").start()
+    samples = live.caught_up(w, END)
+    assert metric(samples, "buzzwatch_mentions_dead_lettered_total", reason="future_timestamp") == 1
+    assert (metric(samples, "buzzwatch_late_mentions_total", brand="Acme") or 0) == 0
+    assert alert_keys(live.alerts()) == expected_events
+
+
+def test_broker_restart_mid_stream(tmp_path):
+    """The worker rides out a broker restart (10 s down) and the totals stay exact."""
+    from streams.kafka_local import LocalKafka
+
+    broker = LocalKafka()
+    bootstrap = broker.start()
+    try:
+        config = write_config(tmp_path / "buzzwatch.toml", partitions=PARTITIONS, lateness_s=120, brands=brands_toml())
+        prefix = unique("br") + "."
+        env = worker_env(config, bootstrap, unique("brapp"), prefix, free_port(), tmp_path / "data")
+        buzzwatch("topics", "create", env=env)
+        rows = spread(traffic(seed=10)) + tail("r")
+        expected_totals, expected_events, _ = offline_expectation(config, rows)
+        first, second = rows[: len(rows) // 2], rows[len(rows) // 2:]
+        produce(bootstrap, prefix + "mentions", [(p, None, v) for p, v in first])
+        w = Worker(env, tmp_path / "worker.log", "br")
+        w.start()
+        try:
+            time.sleep(3.0)
+            broker.restart(down_s=10.0)
+            produce(bootstrap, prefix + "mentions", [(p, None, v) for p, v in second])
+            app_id = env["BUZZWATCH_APP_ID"]
+
+            def done():
+                if group_lag(bootstrap, app_id, [prefix + "mentions", f"{prefix}{app_id}.mentions.scored"]) != 0:
+                    return None
+                last = metric(w.metrics(), "buzzwatch_brand_last_closed_minute_timestamp_seconds", brand="Acme")
+                return last is not None and last * 1000 >= END
+
+            w.wait(done, "caught up after the broker restart", timeout=240)
+            time.sleep(1.5)
+            records = read_topic(bootstrap, f"{app_id}-brand_state-changelog")
+            states = {k.decode(): BrandState.loads(v) for k, v in latest_by_key(records).items()}
+            assert {b: totals(s) for b, s in states.items() if totals(s)[0]} == expected_totals
+            events = [orjson.loads(r.value) for r in read_topic(bootstrap, prefix + "buzz.alerts")]
+            assert alert_keys(events) == expected_events
+        finally:
+            w.stop()
+    finally:
+        broker.stop()
+
+
+def test_state_rebuild_reads_the_group_lag_with_the_installed_kafka_client(live):
+    live.produce(spread(traffic(seed=12)[:500]))
+    w = live.worker("lag").start()
+    w.wait(lambda: live.lag() == 0, "lag read through the admin API and down to 0", timeout=120)
+
+
+# --- odd records: a corpus of what broke production, and a seeded fuzzer around good ones ------
+CORPUS = [
+    b'{"id":"ms","text":"Acme down","created_at":1793000000000}',  # epoch ms: fine now
+    b'{"id":"y58866","text":"Acme down","created_at":1793000000000000}',
+    b'{"id":"f1","text":"Acme","created_at":1793000000,"author":{"followers":2e19}}',
+    b'{"id":"f2","text":"Acme","created_at":1793000000,"author":{"followers":4611686018427387904}}',
+    b'{"id":"f3","text":"Acme","created_at":1793000000,"author":{"followers":18446744073709551616}}',
+    b'{"id":"inf","text":"Acme","created_at":1e400}',
+    b'{"id":"nan","text":"Acme","created_at":NaN}',
+    b'{"id":"y1","text":"Acme","created_at":"0001-01-01T00:00:00+01:00"}',
+    b'{"id":"y9","text":"Acme","created_at":"9999-12-31T23:59:59-14:00"}',
+    b'{"id":"neg","text":"Acme","created_at":-1e18}',
+    b'{"id":"deep","text":"Acme","created_at":1793000000,"x":' + b"[" * 2000 + b"]" * 2000 + b"}",
+    b"\xff\xfe\xfd", b"", b"null", b"[]", b'"Acme"', b"{}",
+]
+
+
+def odd_records(rng: random.Random, good: list[bytes], n: int) -> list[bytes]:
+    out = list(CORPUS)
+    mutations = [
+        lambda v: v[: rng.randrange(len(v))],  # truncated
+        lambda v: v.replace(b'"created_at":', b'"created_at":' + str(rng.choice([1e13, 1e16, -5, 12, 2**70])).encode() + b',"x":', 1),
+        lambda v: v.replace(b'"text":', b'"text":' + rng.choice([b"1", b"null", b"[]", b'""', b"{}"]) + b',"y":', 1),
+        lambda v: v.replace(b'"id":', b'"id":' + rng.choice([b"null", b"true", b"[1]", b'""', b"1.5"]) + b',"z":', 1),
+        lambda v: v[:-1] + b',"author":{"followers":' + rng.choice([b"-1", b"1e300", b'"many"', b"2e19", b"9007199254740993"]) + b"}}",
+        lambda v: bytes(b ^ 0x80 if rng.random() < 0.05 else b for b in v),  # bit flips: bad UTF-8, broken JSON
+        lambda v: v[:-1] + b',"created_at":"' + format_timestamp(int(time.time() * 1000) + 20 * 3_600_000).encode() + b'"}',
+    ]
+    while len(out) < n:
+        out.append(rng.choice(mutations)(rng.choice(good)))
+    return out
