@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import time
 
-from buzzwatch.ingest import RawRecord
-from buzzwatch.scored import Watermark
+from buzzwatch.ingest import IngestStep, RawRecord
 from streams import metrics as M
 from streams.dlq import dlq_headers
 from streams.faust_util import die_without_commit, kafka_timestamp_ms
 
 
-def register(pipe) -> None:
-    app, settings = pipe.app, pipe.settings
-    step = pipe.ingest
+def register(app, *, source, scored, dlq, step: IngestStep, settings):
+    """The ingest agent on ``source`` (the raw mentions topic) and its watermark timer.
+
+    Returns ``forget(raw_partitions)``, to call when raw partitions are revoked."""
     last_event_wall: dict[int, float] = {}
     processed_next: dict[int, int] = {}  # raw partition -> next offset after what we processed
     # Event time vouched for per raw partition: the clock as of the last batch whose scored
@@ -33,18 +33,14 @@ def register(pipe) -> None:
             for d in (last_event_wall, processed_next, published):
                 d.pop(p, None)
 
-    pipe.on_revoke_raw.append(forget)
 
     async def send_markers(partitions, idle: set[int] = frozenset()) -> None:
-        n_raw = settings.partitions
-        for p in partitions:
-            wm = published.get(p)
-            marker = Watermark(raw_partition=p, raw_partitions=n_raw,
-                               event_time_ms=wm if wm is not None else -1, idle=p in idle)
+        for marker in step.markers(partitions, settings.partitions, idle, clocks=published):
+            wire = marker.to_wire()
             for target in range(settings.partitions):
-                await pipe.scored.send(value=marker.to_wire(), partition=target)
+                await scored.send(value=wire, partition=target)
 
-    @app.agent(pipe.mentions, name="ingest")
+    @app.agent(source, name="ingest")
     async def ingest(stream):
         async for events in stream.take_events(settings.batch_size, within=settings.batch_within_s):
             try:
@@ -67,14 +63,14 @@ def register(pipe) -> None:
         result = step.process(records)  # never raises for one record: see IngestStep.process
         for rej in result.rejected:
             r = rej.record
-            await pipe.dlq.send(
+            await dlq.send(
                 key=r.key,
                 value=r.value if r.value is not None else b"",
                 headers=dlq_headers(reason=rej.rejection.reason, detail=rej.rejection.detail,
                                     topic=r.topic, partition=r.partition, offset=r.offset),
             )
         for s, wire in zip(result.scored, result.wire):
-            await pipe.scored.send(key=s.brand.encode("utf-8"), value=wire)
+            await scored.send(key=s.brand.encode("utf-8"), value=wire)
         now = time.time()
         seen = {r.partition for r in records}
         for p in seen:
@@ -90,13 +86,13 @@ def register(pipe) -> None:
     async def refresh_watermarks() -> None:
         """Re-send markers; a partition caught up and silent for ``idle_partition_s`` is idle."""
         idle_after = settings.core.pipeline.idle_partition_s
-        mine = sorted(tp.partition for tp in app.consumer.assignment() if tp.topic == pipe.mentions.get_topic_name())
+        mine = sorted(tp.partition for tp in app.consumer.assignment() if tp.topic == source.get_topic_name())
         if not mine:
             return
         now = time.time()
         idle = set()
         for p in mine:
-            tp = next(tp for tp in app.consumer.assignment() if tp.topic == pipe.mentions.get_topic_name() and tp.partition == p)
+            tp = next(tp for tp in app.consumer.assignment() if tp.topic == source.get_topic_name() and tp.partition == p)
             try:
                 high = app.consumer.highwater(tp)
             except Exception:  # noqa: BLE001 - not known yet: not idle
@@ -108,3 +104,5 @@ def register(pipe) -> None:
             if caught_up and now - last_event_wall.setdefault(p, now) >= idle_after:
                 idle.add(p)
         await send_markers(mine, idle)
+
+    return forget

@@ -21,8 +21,8 @@ from streams.sinks import Sink
 MAX_IN_FLIGHT = 16
 
 
-def register(pipe) -> None:
-    app, settings = pipe.app, pipe.settings
+def register(app, *, alerts, delivered, settings) -> None:
+    """The notify agent on ``alerts``; ``delivered`` remembers what each sink got."""
     sinks = []
     if settings.alertmanager_url:
         sinks.append(Sink("alertmanager", settings.alertmanager_url, settings.delivery_retries, settings.delivery_timeout_s))
@@ -37,11 +37,11 @@ def register(pipe) -> None:
         async with slots:
             try:
                 if await sink.deliver(session, event):
-                    pipe.delivered[key] = b"1"
+                    delivered[key] = b"1"
             finally:
                 in_flight.discard(key)
 
-    @app.agent(pipe.alerts, name="notify")
+    @app.agent(alerts, name="notify")
     async def notify(stream):
         async with aiohttp.ClientSession() as session:
             tasks: set[asyncio.Task] = set()
@@ -60,7 +60,7 @@ def register(pipe) -> None:
                     continue
                 for sink in sinks:
                     key = f"{sink.name}|{alert_key}".encode("utf-8")
-                    if pipe.delivered.get(key) or key in in_flight:
+                    if delivered.get(key) or key in in_flight:
                         M.ALERT_DELIVERIES.labels(sink.name, "duplicate").inc()
                         continue
                     in_flight.add(key)

@@ -19,7 +19,8 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from buzzwatch.aggregate import Aggregator  # noqa: E402
+from buzzwatch.aggregate import AggregateStage  # noqa: E402
+from buzzwatch.brandstore import DictKV  # noqa: E402
 from buzzwatch.config import CoreConfig  # noqa: E402
 from buzzwatch.ingest import IngestStep, RawRecord  # noqa: E402
 from buzzwatch.scored import Watermark  # noqa: E402
@@ -46,27 +47,20 @@ def main() -> None:
         scored.extend(step.process(records[i: i + args.batch]).scored)
     ingest_s = time.perf_counter() - t0
 
-    agg = Aggregator(core)
-    states = {}
-    hot = [s for s in scored]
+    kv = DictKV()
+    stage = AggregateStage(core, kv)  # the very stage the Faust agent and the backtest drive
     t0 = time.perf_counter()
-    for i in range(0, len(hot), args.batch):
-        batch = hot[i: i + args.batch]
-        for s in batch:
-            st = states.get(s.brand) or states.setdefault(s.brand, agg.new_state(s.brand))
-            agg.add(st, s)
+    for i in range(0, len(scored), args.batch):
+        batch = scored[i: i + args.batch]
         wm = max(s.created_at_ms for s in batch)
-        agg.on_watermark(0, Watermark(0, 1, wm))
-        for st in states.values():
-            agg.close(st, agg.watermark(0))
-        for st in states.values():
-            st.dumps()  # the once-per-batch table write
+        out = stage.process([(0, s) for s in batch] + [(0, Watermark(0, 1, wm))])
+        stage.save(out.touched)  # the once-per-batch table writes
     aggregate_s = time.perf_counter() - t0
-    state_bytes = {b: len(st.dumps()) for b, st in states.items()}
+    hot = scored
     print(f"mentions: {len(records):,} ({minutes} event-time minutes, {len(BRANDS)} brands, batch {args.batch})")
     print(f"ingest core:    {len(records) / ingest_s:,.0f} mentions/s ({ingest_s:.2f} s)")
     print(f"aggregate core: {len(hot) / aggregate_s:,.0f} scored records/s ({aggregate_s:.2f} s), incl. one state write per brand per batch")
-    print(f"state bytes per brand after the run: min {min(state_bytes.values()):,}, max {max(state_bytes.values()):,}")
+    print(f"state: {len(kv.data):,} keys, {sum(map(len, kv.data.values())):,} bytes, largest value {kv.largest:,} bytes")
 
 
 if __name__ == "__main__":

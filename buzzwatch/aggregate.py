@@ -1,30 +1,39 @@
-"""The aggregate stage's logic: per-brand state, the aligned watermark, closing minutes, detection.
+"""The aggregate stage: scored mentions and watermark markers in, closed minutes and lifecycle
+events out. One object owns the whole per-batch loop, and every driver uses it: the Faust
+agent, the offline backtest, replay and the benches.
 
 Cheap arithmetic only (during a bad buzz one brand's partition gets everything): dedupe by id,
-add to the brand's event-time minute bucket, and when the aligned watermark passes a minute's
-end plus the allowed lateness, close it and run the pure detector step on it.
+add to the brand's event-time minute bucket, and when the aligned watermark of a scored
+partition passes a minute's end plus the allowed lateness, close it and run the pure detector
+step on it. Per batch (:meth:`AggregateStage.process`):
 
-:class:`BrandState` is what the changelogged table stores, one value per brand, written once
-per batch (not per mention). :class:`Aggregator` holds no per-brand state itself, only the
-watermarks of the scored partitions it reads and the parameters; the Faust agent, the replay
-and the backtest drive it the same way.
+1. fold every record: a mention into its brand's open minute, a marker into its partition's
+   aligned watermark; a record that fails is set aside (returned in ``failed``), the others go on;
+2. for each scored partition of the batch, close the minutes its watermark passed, for every
+   brand that lives on it (silent brands too: their episodes move on with the watermark);
+3. return what happened as plain values. The caller sends the events, *then* calls
+   :meth:`AggregateStage.save` with ``touched`` (events before the state that says they were
+   emitted: a crash in between re-emits, never loses).
+
+>>> from buzzwatch.config import CoreConfig
+>>> from buzzwatch.scored import ScoredMention, Watermark
+>>> stage = AggregateStage(CoreConfig.from_dict({"brands": [{"name": "acme"}]}))
+>>> m = ScoredMention(id="1", brand="acme", created_at_ms=60_000, lang="en", compound=-0.5, label="negative")
+>>> out = stage.process([(0, m), (0, Watermark(0, 1, 300_000))])
+>>> out.outcomes, [s.summary.mentions for s in out.closed["acme"]], sorted(out.touched)
+([('acme', 'counted')], [1, 0], ['acme'])
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterable
 
-import orjson
-
-from buzzwatch.buckets import BrandBuckets
+from buzzwatch.brandstore import KV, BrandState, BrandStore
 from buzzwatch.config import CoreConfig
 from buzzwatch.scored import ScoredMention, Watermark
 from buzzwatch.summary import MinuteSummary
 from buzzwatch.watermark import AlignedWatermark
-
-STATE_VERSION = 1
-
 
 ROLLING_WINDOWS_MS = {"5m": 5 * 60_000, "1h": 3_600_000, "24h": 86_400_000}
 
@@ -43,49 +52,22 @@ class BrandGauges:
     windows: dict  # window name -> buckets.Rolling
 
 
-@dataclass
-class BrandState:
-    """Everything the pipeline remembers about one brand."""
-
-    buckets: BrandBuckets
-    detector: dict[str, Any]
-    last: dict[str, Any] = field(default_factory=dict)  # last assessment, for metrics after restart
-
-    @classmethod
-    def new(cls, brand: str, config: CoreConfig) -> "BrandState":
-        from buzzwatch.detection import initial_state
-
-        return cls(BrandBuckets.new(brand, config.pipeline.dedupe_horizon_minutes), initial_state())
-
-    def gauges(self) -> "BrandGauges | None":
-        """The brand's current figures as plain values (what the metrics exporter shows), or
-        ``None`` before its first closed minute. Read from the state alone, so a worker that
-        takes over a brand after a rebalance shows the same figures as the one that had it."""
-        b = self.buckets
-        if b.closed_until_ms is None or not b.minutes:
-            return None
-        row = b.minutes[-1]
-        last = self.last or {}
-        return BrandGauges(
-            last_minute_start_ms=row[0],
-            mentions=row[1],
-            reach=row[6],
-            score=last.get("score", 0.0),
-            severity=last.get("severity", 0),
-            expected_per_min=last.get("expected_per_min", 0.0),
-            expected_negative_share=last.get("expected_negative_share", 0.0),
-            windows={name: b.rolling(ms) for name, ms in ROLLING_WINDOWS_MS.items()},
-        )
-
-    def dumps(self) -> bytes:
-        return orjson.dumps({"v": STATE_VERSION, "b": self.buckets.to_dict(), "d": self.detector, "l": self.last})
-
-    @classmethod
-    def loads(cls, raw: bytes) -> "BrandState":
-        d = orjson.loads(raw)
-        if d.get("v") != STATE_VERSION:
-            raise ValueError(f"brand state version {d.get('v')} is not {STATE_VERSION}: rebuild state (docs/runbook)")
-        return cls(BrandBuckets.from_dict(d["b"]), d["d"], d.get("l", {}))
+def brand_gauges(st: BrandState) -> BrandGauges | None:
+    """A brand's current figures as plain values, or ``None`` before its first closed minute.
+    Read from the state alone, so a worker that takes over a brand after a rebalance shows the
+    same figures as the one that had it."""
+    b = st.buckets
+    if b.closed_until_ms is None or not b.minutes:
+        return None
+    row = b.minutes[-1]
+    last = st.last or {}
+    return BrandGauges(
+        last_minute_start_ms=row[0], mentions=row[1], reach=row[6],
+        score=last.get("score", 0.0), severity=last.get("severity", 0),
+        expected_per_min=last.get("expected_per_min", 0.0),
+        expected_negative_share=last.get("expected_negative_share", 0.0),
+        windows={name: b.rolling(ms) for name, ms in ROLLING_WINDOWS_MS.items()},
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,31 +79,122 @@ class ClosedMinute:
     events: list[dict]
 
 
-class Aggregator:
-    """Watermarks per scored partition + the per-brand step functions."""
+@dataclass
+class AggregateBatch:
+    """What one batch did, as plain values for the caller to send, save and export."""
 
-    def __init__(self, config: CoreConfig):
+    outcomes: list[tuple[str, str]] = field(default_factory=list)  # (brand, counted|duplicate|late)
+    closed: dict[str, list[ClosedMinute]] = field(default_factory=dict)
+    touched: set[str] = field(default_factory=set)  # brands whose state changed: save them
+    failed: list[tuple[int, Exception]] = field(default_factory=list)  # (index in the batch, error)
+    failed_brands: list[tuple[str, Exception]] = field(default_factory=list)  # detection errors
+    watermarks: dict[int, int] = field(default_factory=dict)  # scored partition -> aligned watermark
+
+    @property
+    def events(self) -> list[tuple[str, dict]]:
+        """(brand, lifecycle event), brands in name order, minutes in event-time order."""
+        return [(brand, e) for brand in sorted(self.closed) for cm in self.closed[brand] for e in cm.events]
+
+
+class AggregateStage:
+    """Per-brand state (cached, loaded from and saved to a :class:`~buzzwatch.brandstore.KV`),
+    aligned watermarks per scored partition, and the per-batch loop.
+
+    ``partition_of(brand)`` says which scored partition a brand lives on (live: the producer's
+    partitioner on the brand key; offline: everything on 0). ``kv=None`` keeps state in memory
+    only (backtests). ``on_load(brand, state)`` is called when a stored brand is read (after a
+    start or a rebalance: the worker shows its gauges again at once).
+    """
+
+    def __init__(self, config: CoreConfig, kv: KV | None = None,
+                 partition_of: Callable[[str], int] = lambda brand: 0,
+                 on_load: Callable[[str, BrandState], None] | None = None):
+        from buzzwatch.detection import initial_state
+
         self.config = config
         self.detection = config.detection()
+        self._initial_detector = initial_state
         self.lateness_ms = config.pipeline.allowed_lateness_ms
+        self.store = BrandStore(kv) if kv is not None else None
+        self.partition_of = partition_of
+        self.on_load = on_load
         self.watermarks: dict[int, AlignedWatermark] = {}
+        self.cache: dict[str, BrandState] = {}
+        self.partitions: dict[str, int] = {b: partition_of(b) for b in config.brand_names}
 
-    def new_state(self, brand: str) -> BrandState:
-        return BrandState.new(brand, self.config)
+    # -- state -----------------------------------------------------------------------------
+    def state(self, brand: str) -> BrandState:
+        st = self.cache.get(brand)
+        if st is None:
+            st = self.store.load(brand) if self.store is not None else None
+            if st is None:
+                st = BrandState.new(brand, self.config.pipeline.dedupe_horizon_minutes, self._initial_detector())
+            elif self.on_load is not None:
+                self.on_load(brand, st)
+            self.cache[brand] = st
+        return st
 
-    @staticmethod
-    def add(state: BrandState, m: ScoredMention) -> str:
-        """``counted``, ``duplicate`` or ``late``."""
-        return state.buckets.add(m)
+    def save(self, brands: Iterable[str]) -> None:
+        """Write the brands' changes (in memory only without a store)."""
+        if self.store is None:
+            return
+        for brand in sorted(brands):
+            st = self.cache.get(brand)
+            if st is not None:  # None: given up meanwhile (revoked); its owner has the saved state
+                self.store.save(st)
 
-    def on_watermark(self, partition: int, marker: Watermark) -> None:
-        self.watermarks.setdefault(partition, AlignedWatermark()).update(
-            marker.raw_partition, marker.raw_partitions, marker.event_time_ms, marker.idle
-        )
+    def forget(self, partitions: Iterable[int] | None = None) -> list[str]:
+        """Drop cached brands (of ``partitions``, or all) after a rebalance; return them."""
+        parts = None if partitions is None else set(partitions)
+        gone = [b for b in self.cache if parts is None or self.partitions.get(b, self.partition_of(b)) in parts]
+        for b in gone:
+            del self.cache[b]
+        return gone
+
+    def brands_on(self, partition: int) -> list[str]:
+        return sorted(b for b, p in self.partitions.items() if p == partition)
 
     def watermark(self, partition: int) -> int | None:
         w = self.watermarks.get(partition)
         return w.get() if w else None
+
+    # -- the per-batch loop ------------------------------------------------------------------
+    def process(self, items: Iterable[tuple[int, ScoredMention | Watermark]]) -> AggregateBatch:
+        """Fold a batch of (scored partition, record) and close what the watermarks passed."""
+        out = AggregateBatch()
+        seen_partitions: list[int] = []
+        for i, (partition, item) in enumerate(items):
+            if partition not in seen_partitions:
+                seen_partitions.append(partition)
+            try:
+                if isinstance(item, ScoredMention):
+                    self.partitions.setdefault(item.brand, partition)
+                    out.outcomes.append((item.brand, self.state(item.brand).buckets.add(item)))
+                    out.touched.add(item.brand)
+                else:
+                    self.watermarks.setdefault(partition, AlignedWatermark()).update(
+                        item.raw_partition, item.raw_partitions, item.event_time_ms, item.idle)
+            except Exception as exc:  # noqa: BLE001 - one record must not take the batch down
+                out.failed.append((i, exc))
+        for partition in sorted(seen_partitions):
+            wm = self.watermark(partition)
+            if wm is None:
+                continue
+            out.watermarks[partition] = wm
+            for brand in self.brands_on(partition):
+                st = self.state(brand)
+                before = st.buckets.closed_until_ms
+                try:
+                    closed = self.close(st, wm)
+                except Exception as exc:  # noqa: BLE001 - one brand's failure must not blind the others
+                    out.failed_brands.append((brand, exc))
+                    out.touched.add(brand)  # what was folded in is kept and saved
+                    continue
+                if closed or st.buckets.closed_until_ms != before:
+                    out.touched.add(brand)
+                if closed:
+                    out.closed[brand] = closed
+        return out
 
     def close(self, state: BrandState, watermark_ms: int | None) -> list[ClosedMinute]:
         """Close the brand's minutes that end at or before ``watermark - allowed lateness`` and

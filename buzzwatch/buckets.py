@@ -5,11 +5,14 @@ fall in it, never on when they arrived: mentions are deduplicated by id, mention
 by their own raw partition (``ScoredMention.late``) or for a minute already closed are counted
 as ``late`` and never folded into a closed decision.
 
-State is explicit and compact because it is written to a changelogged table once per batch per
-brand: open minutes keep their sums, a few top negative posts, term counts and the ids seen
-(packed 64-bit hashes, only while the minute is open and for ``dedupe_horizon_minutes`` after);
-closed minutes survive only as small rows in a 60-minute ring and a 24-hour ring, from which
-the 5 min / 1 h / 24 h rolling figures are read.
+State is bounded whatever the brand's rate (DESIGN.md, "state shape"): an open minute keeps
+sums, a few top negative posts, capped term counts and fixed-size distinct-count sketches
+(authors, texts); the ids seen for dedupe live in :class:`IdLog` s, one per minute, that
+``buzzwatch.brandstore`` persists in fixed-size chunks under their own keys (only while the
+minute is open and for ``dedupe_horizon_minutes`` after). Closed minutes survive only as small
+rows in a 60-minute ring and a 24-hour ring, from which the 5 min / 1 h / 24 h rolling figures
+are read. The buckets record what changed since the last save (``changes()``), so a batch
+writes only the keys it touched.
 
 >>> st = BrandBuckets.new("acme")
 >>> st.add(ScoredMention(id="a", brand="acme", created_at_ms=60_000, lang="en",
@@ -33,11 +36,14 @@ from dataclasses import dataclass, field
 from hashlib import blake2b
 
 from buzzwatch.scored import ScoredMention
+from buzzwatch.sketches import DistinctCounter, capped_counts
 from buzzwatch.summary import MINUTE_MS, MinuteSummary, TopPost
 
 TOP_POSTS = 5
 TOP_AUTHORS = 5
 TOP_TERMS = 30
+TERMS_CAP, TERMS_KEEP = 400, 200  # per open minute: exact below 400 distinct terms, top 200 past it
+ID_CHUNK = 4096  # ids per persisted chunk (32 KiB): no stored value grows with a brand's rate
 HOUR_MS = 60 * MINUTE_MS
 MINUTE_RING = 60
 HOUR_RING = 25  # 24 full hours + the current one
@@ -70,6 +76,53 @@ def _unpack(text: str) -> set[int]:
     return set(arr)
 
 
+class IdLog:
+    """The ids (64-bit hashes) counted in one minute: a set to ask, an arrival-ordered array to
+    persist in :data:`ID_CHUNK` -sized chunks. ``saved`` is how many are persisted; only the
+    chunks from ``saved // ID_CHUNK`` on are rewritten at the next save.
+
+    >>> log = IdLog([3, 1])
+    >>> log.add(7); 7 in log, len(log), [i for i, _ in log.unsaved_chunks()]
+    (True, 3, [0])
+    """
+
+    __slots__ = ("order", "members", "saved")
+
+    def __init__(self, ids=(), saved: int | None = None):
+        self.order = array("Q", ids)
+        self.members = set(self.order)
+        self.saved = len(self.order) if saved is None else saved
+
+    def __contains__(self, h: int) -> bool:
+        return h in self.members
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def add(self, h: int) -> None:
+        self.order.append(h)
+        self.members.add(h)
+
+    def unsaved_chunks(self) -> list[tuple[int, bytes]]:
+        if self.saved >= len(self.order):
+            return []
+        first = self.saved // ID_CHUNK
+        last = (len(self.order) - 1) // ID_CHUNK
+        return [(i, self.order[i * ID_CHUNK:(i + 1) * ID_CHUNK].tobytes()) for i in range(first, last + 1)]
+
+    def chunks(self) -> int:
+        return -(-len(self.order) // ID_CHUNK)
+
+    @classmethod
+    def from_chunks(cls, chunks: list[bytes], n: int) -> "IdLog":
+        """The first ``n`` ids of the stored chunks (a crash may have stored a few more ids than
+        the minute's sums counted: those are dropped, and their mentions counted on redelivery)."""
+        arr = array("Q")
+        for raw in chunks:
+            arr.frombytes(raw)
+        return cls(arr[:n])
+
+
 @dataclass
 class OpenMinute:
     """Running sums of one not-yet-closed minute."""
@@ -84,8 +137,9 @@ class OpenMinute:
     reach: int = 0
     shares: int = 0
     late: int = 0
-    authors: set[int] = field(default_factory=set)
-    fingerprints: dict[int, int] = field(default_factory=dict)
+    authors: DistinctCounter = field(default_factory=DistinctCounter)
+    texts: DistinctCounter = field(default_factory=DistinctCounter)  # distinct text fingerprints
+    fingerprinted: int = 0  # mentions with a text fingerprint
     top: list[TopPost] = field(default_factory=list)
     terms: dict[str, int] = field(default_factory=dict)
     author_reach: dict[str, int] = field(default_factory=dict)
@@ -107,9 +161,12 @@ class OpenMinute:
         if m.author_key:
             self.authors.add(m.author_key)
         if m.fingerprint:
-            self.fingerprints[m.fingerprint] = self.fingerprints.get(m.fingerprint, 0) + 1
+            self.fingerprinted += 1
+            self.texts.add(m.fingerprint)
         for term in m.terms:
             self.terms[term] = self.terms.get(term, 0) + 1
+        if len(self.terms) > TERMS_CAP:
+            self.terms = capped_counts(self.terms, TERMS_CAP, TERMS_KEEP)
         if m.author and m.followers > self.author_reach.get(m.author, -1):
             self.author_reach[m.author] = m.followers
             if len(self.author_reach) > 4 * TOP_AUTHORS:
@@ -124,7 +181,8 @@ class OpenMinute:
 
     @property
     def duplicate_texts(self) -> int:
-        return sum(c - 1 for c in self.fingerprints.values() if c > 1)
+        """Mentions repeating a text already seen this minute (exact up to 256 distinct texts)."""
+        return max(0, self.fingerprinted - self.texts.count())
 
     def summary(self, brand: str) -> MinuteSummary:
         return MinuteSummary(
@@ -138,7 +196,7 @@ class OpenMinute:
             compound_sum=self.compound_e4 / 10_000,
             reach=self.reach,
             shares=self.shares,
-            distinct_authors=len(self.authors),
+            distinct_authors=self.authors.count(),
             duplicate_texts=self.duplicate_texts,
             late=self.late,
             top_negative=tuple(sorted(self.top, key=lambda p: (p.compound, -p.followers, p.id))[:TOP_POSTS]),
@@ -150,10 +208,10 @@ class OpenMinute:
         return {
             "s": self.start_ms,
             "c": [self.mentions, self.negative, self.neutral, self.positive, self.unscored,
-                  self.compound_e4, self.reach, self.shares, self.late],
-            "a": _pack(self.authors),
-            # sorted everywhere: the serialised state must not depend on arrival order
-            "f": sorted([k, v] for k, v in self.fingerprints.items()),
+                  self.compound_e4, self.reach, self.shares, self.late, self.fingerprinted],
+            # sketches and sorted lists: the serialised state must not depend on arrival order
+            "a": base64.b64encode(self.authors.to_bytes()).decode("ascii"),
+            "f": base64.b64encode(self.texts.to_bytes()).decode("ascii"),
             "t": [p.to_dict() for p in sorted(self.top, key=lambda p: (p.compound, -p.followers, p.id))],
             "w": dict(sorted(self.terms.items())),
             "r": dict(sorted(_top_items(self.author_reach, TOP_AUTHORS))),
@@ -161,11 +219,12 @@ class OpenMinute:
 
     @classmethod
     def from_dict(cls, d: dict) -> "OpenMinute":
-        (n, neg, neu, pos, uns, csum, reach, shares, late) = d["c"]
+        (n, neg, neu, pos, uns, csum, reach, shares, late, fped) = d["c"]
         return cls(
             start_ms=d["s"], mentions=n, negative=neg, neutral=neu, positive=pos, unscored=uns,
-            compound_e4=csum, reach=reach, shares=shares, late=late,
-            authors=_unpack(d["a"]), fingerprints={k: v for k, v in d["f"]},
+            compound_e4=csum, reach=reach, shares=shares, late=late, fingerprinted=fped,
+            authors=DistinctCounter.from_bytes(base64.b64decode(d["a"])),
+            texts=DistinctCounter.from_bytes(base64.b64decode(d["f"])),
             top=[TopPost.from_dict(p) for p in d["t"]], terms=dict(d["w"]), author_reach=dict(d["r"]),
         )
 
@@ -194,6 +253,20 @@ class Rolling:
 
 # ring rows: [start_ms, mentions, negative, neutral, positive, compound_sum, reach]
 @dataclass
+class Changes:
+    """What a save must write since the previous one (``BrandBuckets.changes``)."""
+
+    minutes: dict[int, OpenMinute]  # open minutes to (re)write
+    id_chunks: list[tuple[str, int, int, bytes]]  # (kind "i"|"j", minute, chunk index, bytes)
+    dropped_minutes: list[int]  # closed since: their open-minute values go
+    dropped_logs: list[tuple[str, int, int]]  # (kind, minute, chunks): expired id logs go
+
+    @property
+    def empty(self) -> bool:
+        return not (self.minutes or self.id_chunks or self.dropped_minutes or self.dropped_logs)
+
+
+@dataclass
 class BrandBuckets:
     """All bucket state of one brand. ``closed_until_ms`` is the end of the last closed minute
     (``None`` until the brand's first minute is closed: its timeline starts there)."""
@@ -201,12 +274,16 @@ class BrandBuckets:
     brand: str
     closed_until_ms: int | None = None
     open: dict[int, OpenMinute] = field(default_factory=dict)
-    ids: dict[int, set[int]] = field(default_factory=dict)  # minute start -> id hashes counted
-    late_ids: dict[int, set[int]] = field(default_factory=dict)  # minute start -> id hashes seen late
+    ids: dict[int, IdLog] = field(default_factory=dict)  # minute start -> id hashes counted
+    late_ids: dict[int, IdLog] = field(default_factory=dict)  # minute start -> id hashes seen late
     minutes: list[list] = field(default_factory=list)
     hours: list[list] = field(default_factory=list)
     late_total: int = 0
     dedupe_horizon_minutes: int = 2
+    # not state: what changed since the last save (see changes())
+    _touched: set[int] = field(default_factory=set, repr=False, compare=False)
+    _dropped_minutes: list[int] = field(default_factory=list, repr=False, compare=False)
+    _dropped_logs: list[tuple[str, int, int]] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def new(cls, brand: str, dedupe_horizon_minutes: int = 2) -> "BrandBuckets":
@@ -225,7 +302,9 @@ class BrandBuckets:
         if seen is not None and h in seen:
             return "duplicate"
         if m.late or (self.closed_until_ms is not None and start < self.closed_until_ms):
-            late_seen = self.late_ids.setdefault(start, set())
+            late_seen = self.late_ids.get(start)
+            if late_seen is None:
+                late_seen = self.late_ids[start] = IdLog()
             if h in late_seen:
                 return "duplicate"
             late_seen.add(h)
@@ -233,12 +312,17 @@ class BrandBuckets:
             bucket = self.open.get(start)
             if bucket is not None:
                 bucket.late += 1
+                self._touched.add(start)
             return "late"
         bucket = self.open.get(start)
         if bucket is None:
             bucket = self.open[start] = OpenMinute(start)
         bucket.add(m)
-        self.ids.setdefault(start, set()).add(h)
+        log = self.ids.get(start)
+        if log is None:
+            log = self.ids[start] = IdLog()
+        log.add(h)
+        self._touched.add(start)
         return "counted"
 
     # -- closing ---------------------------------------------------------------------------
@@ -257,16 +341,23 @@ class BrandBuckets:
         out: list[MinuteSummary] = []
         start = self.closed_until_ms
         while start + MINUTE_MS <= until_ms:
-            bucket = self.open.pop(start, None) or OpenMinute(start)
+            bucket = self.open.pop(start, None)
+            if bucket is None:
+                bucket = OpenMinute(start)
+            else:
+                self._dropped_minutes.append(start)
+                self._touched.discard(start)
             summary = bucket.summary(self.brand)
             self._remember(summary)
             out.append(summary)
             start += MINUTE_MS
         self.closed_until_ms = max(self.closed_until_ms, start)
         horizon = self.closed_until_ms - self.dedupe_horizon_minutes * MINUTE_MS
-        for ids in (self.ids, self.late_ids):
-            for minute in [k for k in ids if k < horizon]:
-                del ids[minute]
+        for kind, logs in (("i", self.ids), ("j", self.late_ids)):
+            for minute in [k for k in logs if k < horizon]:
+                log = logs.pop(minute)
+                if log.saved:
+                    self._dropped_logs.append((kind, minute, -(-log.saved // ID_CHUNK)))
         return out
 
     def _remember(self, s: MinuteSummary) -> None:
@@ -306,22 +397,79 @@ class BrandBuckets:
                 csum += row[5]
         return Rolling(n, scored, neg, csum)
 
-    @property
-    def last_minute(self) -> list | None:
-        return self.minutes[-1] if self.minutes else None
+    def counted(self) -> tuple[int, int]:
+        """(mentions, negative) counted so far: the closed hours kept plus the open minutes."""
+        return (sum(h[1] for h in self.hours) + sum(o.mentions for o in self.open.values()),
+                sum(h[2] for h in self.hours) + sum(o.negative for o in self.open.values()))
 
-    # -- serialisation ---------------------------------------------------------------------
-    def to_dict(self) -> dict:
+    # -- persistence -----------------------------------------------------------------------
+    def changes(self) -> Changes:
+        """What changed since the last :meth:`mark_saved` (the store writes exactly this)."""
+        chunks = []
+        for kind, logs in (("i", self.ids), ("j", self.late_ids)):
+            for minute, log in logs.items():
+                chunks.extend((kind, minute, idx, raw) for idx, raw in log.unsaved_chunks())
+        return Changes(
+            minutes={m: self.open[m] for m in sorted(self._touched) if m in self.open},
+            id_chunks=chunks,
+            dropped_minutes=list(self._dropped_minutes),
+            dropped_logs=list(self._dropped_logs),
+        )
+
+    def mark_saved(self) -> None:
+        for logs in (self.ids, self.late_ids):
+            for log in logs.values():
+                log.saved = len(log)
+        self._touched.clear()
+        self._dropped_minutes.clear()
+        self._dropped_logs.clear()
+
+    def index(self) -> dict:
+        """The brand's small, fixed-size part: rings, clocks, and which minutes and id logs exist
+        (open minutes as runs ``[first, count]``: a long backlog of open minutes is one pair)."""
+        runs: list[list[int]] = []
+        for m in sorted(self.open):
+            if runs and runs[-1][0] + runs[-1][1] * MINUTE_MS == m:
+                runs[-1][1] += 1
+            else:
+                runs.append([m, 1])
         return {
             "b": self.brand,
             "u": self.closed_until_ms,
-            "o": [self.open[k].to_dict() for k in sorted(self.open)],
-            "i": {str(k): _pack(v) for k, v in sorted(self.ids.items())},
-            "j": {str(k): _pack(v) for k, v in sorted(self.late_ids.items())},
+            "o": runs,
+            # sizes of the id logs of closed minutes (open minutes carry theirs) and late logs
+            "i": {str(k): len(v) for k, v in sorted(self.ids.items()) if k not in self.open},
+            "j": {str(k): len(v) for k, v in sorted(self.late_ids.items())},
             "m": self.minutes,
             "h": self.hours,
             "l": self.late_total,
             "d": self.dedupe_horizon_minutes,
+        }
+
+    @staticmethod
+    def open_minutes_of(index: dict) -> list[int]:
+        return [first + i * MINUTE_MS for first, count in index["o"] for i in range(count)]
+
+    @classmethod
+    def from_parts(cls, index: dict, minutes: dict[int, tuple[OpenMinute, IdLog]],
+                   closed_logs: dict[int, IdLog], late_logs: dict[int, IdLog]) -> "BrandBuckets":
+        ids = {m: log for m, (_, log) in minutes.items()}
+        ids.update(closed_logs)
+        return cls(
+            brand=index["b"], closed_until_ms=index["u"],
+            open={m: om for m, (om, _) in minutes.items()},
+            ids=ids, late_ids=dict(late_logs),
+            minutes=[list(r) for r in index["m"]], hours=[list(r) for r in index["h"]],
+            late_total=index["l"], dedupe_horizon_minutes=index["d"],
+        )
+
+    def to_dict(self) -> dict:
+        """The whole logical state in one dict (tests and tools; the store splits it by key)."""
+        return {
+            **self.index(),
+            "o": [self.open[k].to_dict() for k in sorted(self.open)],
+            "i": {str(k): _pack(set(v.members)) for k, v in sorted(self.ids.items())},
+            "j": {str(k): _pack(set(v.members)) for k, v in sorted(self.late_ids.items())},
         }
 
     @classmethod
@@ -330,8 +478,8 @@ class BrandBuckets:
             brand=d["b"],
             closed_until_ms=d["u"],
             open={b["s"]: OpenMinute.from_dict(b) for b in d["o"]},
-            ids={int(k): _unpack(v) for k, v in d["i"].items()},
-            late_ids={int(k): _unpack(v) for k, v in d["j"].items()},
+            ids={int(k): IdLog(sorted(_unpack(v))) for k, v in d["i"].items()},
+            late_ids={int(k): IdLog(sorted(_unpack(v))) for k, v in d["j"].items()},
             minutes=[list(r) for r in d["m"]],
             hours=[list(r) for r in d["h"]],
             late_total=d["l"],

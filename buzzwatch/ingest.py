@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from buzzwatch.analyze import MentionAnalyzer
 from buzzwatch.config import CoreConfig
 from buzzwatch.mention import Mention, Rejection, parse_mention
-from buzzwatch.scored import ScoredMention
+from buzzwatch.scored import ScoredMention, Watermark
 from buzzwatch.watermark import PartitionClock
 
 
@@ -99,6 +99,14 @@ class IngestStep:
             out.scored.extend(scored)
             out.wire.extend(wire)
         return out
+
+    def markers(self, partitions, raw_partitions: int, idle=frozenset(),
+                clocks: dict[int, int] | None = None) -> list[Watermark]:
+        """One watermark marker per raw partition: its event-time clock (``clocks`` if given:
+        the agent passes the clocks of batches fully sent), ``-1`` while it has none."""
+        clocks = self.clock.max_ms if clocks is None else clocks
+        return [Watermark(raw_partition=p, raw_partitions=raw_partitions,
+                          event_time_ms=clocks.get(p, -1), idle=p in idle) for p in partitions]
 
     def _one(self, rec: RawRecord):
         parsed = parse_mention(rec.value, reference_ms=rec.timestamp_ms, **self._parse_kwargs)

@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from buzzwatch.aggregate import Aggregator, BrandState, ClosedMinute
+from buzzwatch.aggregate import AggregateStage, ClosedMinute
+from buzzwatch.brandstore import KV, BrandState
 from buzzwatch.config import CoreConfig
 from buzzwatch.ingest import IngestStep, RawRecord
 from buzzwatch.scored import Watermark
@@ -22,10 +23,11 @@ from buzzwatch.scored import Watermark
 
 @dataclass
 class OfflineRun:
+    """The ingest stage and the aggregate stage driven as plain calls, one batch at a time."""
+
     config: CoreConfig
     ingest: IngestStep = field(init=False)
-    aggregator: Aggregator = field(init=False)
-    states: dict[str, BrandState] = field(default_factory=dict)
+    stage: AggregateStage = field(init=False)
     events: list[dict] = field(default_factory=list)
     closed: dict[str, list[ClosedMinute]] = field(default_factory=dict)
     consumed: int = 0
@@ -35,14 +37,17 @@ class OfflineRun:
     keep_closed: bool = False
     raw_partitions: int = 1
     idle_partitions: tuple[int, ...] = ()  # partitions with nothing to read: never hold minutes open
+    kv: KV | None = None  # where state is saved each batch (None: kept in memory only)
 
     def __post_init__(self) -> None:
         self.ingest = IngestStep(self.config)
-        self.aggregator = Aggregator(self.config)
-        for brand in self.config.brand_names:
-            self.states[brand] = self.aggregator.new_state(brand)
-        for p in self.idle_partitions:
-            self.aggregator.on_watermark(0, Watermark(p, self.raw_partitions, -1, idle=True))
+        self.stage = AggregateStage(self.config, self.kv)
+        if self.idle_partitions:
+            self.stage.process([(0, Watermark(p, self.raw_partitions, -1, idle=True)) for p in self.idle_partitions])
+
+    @property
+    def states(self) -> dict[str, BrandState]:
+        return self.stage.cache
 
     def feed(self, records: list[RawRecord]) -> None:
         """One batch of raw records (of any raw partitions, each in its own order)."""
@@ -50,33 +55,26 @@ class OfflineRun:
         self.consumed += result.consumed
         self.accepted += result.accepted
         self.rejected.extend(result.rejected)
-        for s in result.scored:
-            state = self.states.get(s.brand)
-            if state is None:
-                state = self.states[s.brand] = self.aggregator.new_state(s.brand)
-            outcome = self.aggregator.add(state, s)
+        markers = self.ingest.markers(sorted({r.partition for r in records}), self.raw_partitions)
+        batch = self.stage.process([(0, s) for s in result.scored] + [(0, m) for m in markers])
+        for err_index, exc in batch.failed:
+            raise exc  # offline there is no DLQ for the aggregate stage: a failure is a bug to see
+        for _brand, outcome in batch.outcomes:
             self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
-        for p in sorted({r.partition for r in records}):
-            wm = self.ingest.clock.get(p)
-            if wm is not None:
-                self.aggregator.on_watermark(0, Watermark(p, self.raw_partitions, wm))
-        if self.aggregator.watermark(0) is None:
-            return
-        for brand in sorted(self.states):
-            closed = self.aggregator.close(self.states[brand], self.aggregator.watermark(0))
-            for cm in closed:
-                self.events.extend(cm.events)
-            if self.keep_closed and closed:
+        self.events.extend(e for _, e in batch.events)
+        if self.keep_closed:
+            for brand, closed in batch.closed.items():
                 self.closed.setdefault(brand, []).extend(closed)
+        self.stage.save(batch.touched)
 
 
 def run_offline(config: CoreConfig, values: Iterable[bytes | None], batch_size: int = 1000,
-                keep_closed: bool = False, timestamp_ms: int | None = None) -> OfflineRun:
+                keep_closed: bool = False, timestamp_ms: int | None = None, kv: KV | None = None) -> OfflineRun:
     """Run raw mention values (JSON bytes) through ingest + aggregate in batches.
 
     ``timestamp_ms`` stands for the Kafka record time of every value (the reference for
     ``future_timestamp``); ``None`` disables that check, as for an archive."""
-    run = OfflineRun(config, keep_closed=keep_closed)
+    run = OfflineRun(config, keep_closed=keep_closed, kv=kv)
     batch: list[RawRecord] = []
     for offset, value in enumerate(values):
         batch.append(RawRecord(0, offset, timestamp_ms, value))

@@ -1,75 +1,86 @@
-"""The Faust application: topics, the brand-state table, and the agents wired to the core.
+"""The Faust application and what the agents run on: topics, tables, and the core's stages.
 
 ``build_app(settings)`` is a factory rather than a module-level ``app`` because the same code
-runs the live worker, an isolated replay (other app id, other alert topic) and the tests.
+runs the live worker, an isolated replay (other app id, other alert topic) and the tests. It
+builds no agent: ``streams.worker.build_worker`` wires the agents (package ``agents``) onto
+what this returns, each agent receiving only what it uses.
 
 Tables use the memory store: a restarted worker rebuilds them from their compacted changelog
-topics (no RocksDB to install). The brand-state table uses the producer's partitioner on the
-brand key, exactly as the ingest stage does when it sends to ``mentions.scored``, so a brand's
-state lives on the partition that receives its mentions (co-partitioning).
+topics (no RocksDB to install; recovery time is measured in bench/). The brand-state table
+holds bounded values under several keys per brand (``buzzwatch.brandstore``) and places every
+key on the partition of its brand, which is the partition the ingest stage sends that brand's
+mentions to (co-partitioning): a brand's state lives with its mentions.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import faust
 from aiokafka.partitioner import murmur2
 
-from buzzwatch.aggregate import Aggregator, BrandState
+from buzzwatch.aggregate import AggregateStage
+from buzzwatch.brandstore import brand_of_key
 from buzzwatch.ingest import IngestStep
 from streams.settings import Settings
 
 log = logging.getLogger("buzzwatch")
 
 
-def brand_partition(brand: str, partitions: int) -> int:
+def brand_partition(brand: str | bytes, partitions: int) -> int:
     """The partition Kafka's default partitioner gives a brand key (murmur2, like the producer)."""
-    return (murmur2(brand.encode("utf-8")) & 0x7FFFFFFF) % partitions
+    key = brand.encode("utf-8") if isinstance(brand, str) else brand
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+class BrandKeyedTable(faust.Table):
+    """A table whose keys ``<brand>[\\0...]`` all live on the brand's partition."""
+
+    def partition_for_key(self, key) -> int:
+        n = self.partitions or self.app.conf.topic_partitions
+        return brand_partition(brand_of_key(key), n)
+
+
+class TableKV:
+    """A Faust table seen as the core's bytes-to-bytes store (``buzzwatch.brandstore.KV``)."""
+
+    def __init__(self, table: faust.Table):
+        self.table = table
+
+    def get(self, key: bytes) -> bytes | None:
+        return self.table.get(key)
+
+    def set(self, key: bytes, value: bytes) -> None:
+        self.table[key] = value
+
+    def delete(self, key: bytes) -> None:
+        if key in self.table:
+            del self.table[key]
 
 
 @dataclass
-class Pipeline:
-    """What the agents share inside one worker process."""
-
-    settings: Settings
-    app: faust.App
+class AppTopics:
     mentions: faust.TopicT
     scored: faust.TopicT
     dlq: faust.TopicT
     alerts: faust.TopicT
+
+
+@dataclass
+class WorkerParts:
+    """What ``build_app`` makes; the composition root hands each agent the parts it needs."""
+
+    settings: Settings
+    app: faust.App
+    topics: AppTopics
     states: faust.Table
     delivered: faust.Table
     ingest: IngestStep
-    aggregator: Aggregator
-    cache: dict[str, BrandState] = field(default_factory=dict)
-    brand_partitions: dict[str, int] = field(default_factory=dict)
-    on_revoke_raw: list = field(default_factory=list)  # agents' callbacks(raw partitions revoked)
-
-    def state(self, brand: str) -> BrandState:
-        st = self.cache.get(brand)
-        if st is None:
-            raw = self.states.get(brand.encode("utf-8"))
-            st = BrandState.loads(raw) if raw else self.aggregator.new_state(brand)
-            self.cache[brand] = st
-            if raw and brand in self.brand_partitions:
-                # a brand (re)gained after a start or a rebalance shows its figures again at once
-                from streams.metrics import set_brand_gauges
-
-                set_brand_gauges(brand, st.gauges())
-        return st
-
-    def save(self, brand: str) -> None:
-        st = self.cache.get(brand)
-        if st is not None:  # None: revoked meanwhile; the new owner has the last saved state
-            self.states[brand.encode("utf-8")] = st.dumps()
-
-    def brands_on(self, partition: int) -> list[str]:
-        return [b for b, p in self.brand_partitions.items() if p == partition]
+    aggregate: AggregateStage
 
 
-def build_app(settings: Settings, *, with_web_metrics: bool = True) -> tuple[faust.App, Pipeline]:
+def build_app(settings: Settings) -> WorkerParts:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
@@ -98,54 +109,31 @@ def build_app(settings: Settings, *, with_web_metrics: bool = True) -> tuple[fau
     )
     t = settings.topics
     raw = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-    mentions = app.topic(t.mentions, partitions=settings.partitions, **raw)
-    scored = app.topic(t.scored, partitions=settings.partitions, **raw)
-    dlq = app.topic(t.dlq, partitions=1, **raw)
-    alerts = app.topic(t.alerts, partitions=1, **raw)
+    topics = AppTopics(
+        mentions=app.topic(t.mentions, partitions=settings.partitions, **raw),
+        scored=app.topic(t.scored, partitions=settings.partitions, **raw),
+        dlq=app.topic(t.dlq, partitions=1, **raw),
+        alerts=app.topic(t.alerts, partitions=1, **raw),
+    )
     # Tables hold raw bytes both ways: the key and value *types* must say so too, or Faust
     # decodes the changelog as JSON on recovery and a restarted worker never starts.
-    raw_table = dict(key_type=bytes, value_type=bytes, use_partitioner=True,
+    raw_table = dict(key_type=bytes, value_type=bytes,
                      schema=faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"))
-    # Per-brand buckets and detector state (buzzwatch.aggregate.BrandState), one value per brand.
-    states = app.Table("brand_state", partitions=settings.partitions, **raw_table)
+    states = app.tables.add(BrandKeyedTable(app, name="brand_state", partitions=settings.partitions,
+                                            beacon=app.tables.beacon, **raw_table))
     # Lifecycle events already delivered to each sink (idempotent notify).
-    delivered = app.Table("alert_deliveries", partitions=1, **raw_table)
-    pipe = Pipeline(
-        settings=settings,
-        app=app,
-        mentions=mentions,
-        scored=scored,
-        dlq=dlq,
-        alerts=alerts,
-        states=states,
-        delivered=delivered,
-        ingest=IngestStep(settings.core),
-        aggregator=Aggregator(settings.core),
-        brand_partitions={b: brand_partition(b, settings.partitions) for b in settings.core.brand_names},
-    )
+    delivered = app.Table("alert_deliveries", partitions=1, use_partitioner=True, **raw_table)
 
-    @app.on_partitions_revoked.connect
-    async def _forget_states(app, revoked, **kwargs) -> None:  # noqa: ARG001
-        # Another worker may own these brands now: re-read from the table when they come back,
-        # stop exporting their gauges (the new owner exports them), and forget the event-time
-        # clocks of raw partitions we no longer read (a new owner starts from the commit).
-        pipe.cache.clear()
-        scored_parts = {tp.partition for tp in revoked if tp.topic == scored.get_topic_name()}
-        from streams.metrics import forget_brand_gauges
+    from streams.metrics import set_brand_gauges  # plain values in, see buzzwatch.aggregate.brand_gauges
+    from buzzwatch.aggregate import brand_gauges
 
-        forget_brand_gauges([b for b, p in pipe.brand_partitions.items() if p in scored_parts])
-        raw_parts = {tp.partition for tp in revoked if tp.topic == mentions.get_topic_name()}
-        pipe.ingest.clock.forget(raw_parts)
-        for hook in pipe.on_revoke_raw:
-            hook(raw_parts)
+    configured = set(settings.core.brand_names)
 
-    from agents import aggregate, ingest, notify
+    def on_load(brand, state) -> None:
+        if brand in configured:  # a brand (re)gained after a start or a rebalance shows its figures at once
+            set_brand_gauges(brand, brand_gauges(state))
 
-    ingest.register(pipe)
-    aggregate.register(pipe)
-    notify.register(pipe)
-    if with_web_metrics:
-        from streams.metrics import install_metrics_page
-
-        install_metrics_page(app)
-    return app, pipe
+    aggregate = AggregateStage(settings.core, TableKV(states),
+                               partition_of=lambda b: brand_partition(b, settings.partitions), on_load=on_load)
+    return WorkerParts(settings=settings, app=app, topics=topics, states=states, delivered=delivered,
+                       ingest=IngestStep(settings.core), aggregate=aggregate)

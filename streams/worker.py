@@ -1,11 +1,44 @@
-"""Start a Faust worker for the given settings (what `buzzwatch worker` runs)."""
+"""The composition root of a worker: the app and its parts (``streams.app``), the agents
+(``agents``) each wired with what it uses, the rebalance hooks and the metrics page. What
+`buzzwatch worker` runs, and what the agent tests build."""
 
 from __future__ import annotations
 
 import faust
 
-from streams.app import build_app
+import agents.aggregate
+import agents.ingest
+import agents.notify
+from streams import metrics as M
+from streams.app import WorkerParts, build_app
 from streams.settings import Settings
+
+
+def build_worker(settings: Settings, *, with_web_metrics: bool = True) -> WorkerParts:
+    parts = build_app(settings)
+    app, topics = parts.app, parts.topics
+    forget_raw = agents.ingest.register(app, source=topics.mentions, scored=topics.scored, dlq=topics.dlq,
+                                        step=parts.ingest, settings=settings)
+    agents.aggregate.register(app, source=topics.scored, alerts=topics.alerts, dlq=topics.dlq,
+                              stage=parts.aggregate, settings=settings)
+    agents.notify.register(app, alerts=topics.alerts, delivered=parts.delivered, settings=settings)
+    configured = set(settings.core.brand_names)
+
+    @app.on_partitions_revoked.connect
+    async def _on_revoked(app, revoked, **kwargs) -> None:  # noqa: ARG001
+        # Another worker may own these now. Brands: re-read from the table if they come back,
+        # and stop exporting their gauges (the new owner exports them). Raw partitions: forget
+        # their event-time clocks (a new owner starts again from the last commit).
+        scored = {tp.partition for tp in revoked if tp.topic == topics.scored.get_topic_name()}
+        parts.aggregate.forget(scored)
+        M.forget_brand_gauges([b for b in configured if parts.aggregate.partition_of(b) in scored])
+        raw = {tp.partition for tp in revoked if tp.topic == topics.mentions.get_topic_name()}
+        parts.ingest.clock.forget(raw)
+        forget_raw(raw)
+
+    if with_web_metrics:
+        M.install_metrics_page(app)
+    return parts
 
 
 def run_worker(settings: Settings, loglevel: str = "warn") -> None:
@@ -15,6 +48,6 @@ def run_worker(settings: Settings, loglevel: str = "warn") -> None:
     # agents start (broker auto-creation would give it one partition).
     create_topics(settings.kafka_bootstrap(), topic_specs(settings.partitions, settings.topics.as_dict(),
                                                           replication=settings.replication))
-    app, _ = build_app(settings)
-    worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
+    parts = build_worker(settings)
+    worker = faust.Worker(parts.app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()

@@ -24,7 +24,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from buzzwatch.aggregate import BrandState
+from buzzwatch.brandstore import BrandState, states_from_items
 from buzzwatch.alertdiff import alert_keys
 from buzzwatch.config import CoreConfig, read_toml
 from buzzwatch.mention import REASONS, Rejection, format_timestamp, parse_mention
@@ -40,6 +40,7 @@ from .harness import (
 pytestmark = [pytest.mark.kafka, pytest.mark.faults]
 
 PARTITIONS = 4
+DETECTOR = "[detector]\nwarmup_minutes = 60  # the scenario is 150 minutes long\n"
 BRANDS = ["Acme", "Lavéria", "Globex", "Initech", "Umbrella", "Northwind"]
 START = 1_793_000_000_000 - 1_793_000_000_000 % 3_600_000  # a past hour (2026-10-26)
 MINUTES = 150
@@ -132,7 +133,8 @@ class Worker:
 
 @pytest.fixture
 def live(tmp_path, kafka_bootstrap):
-    config = write_config(tmp_path / "buzzwatch.toml", partitions=PARTITIONS, lateness_s=120, brands=brands_toml())
+    config = write_config(tmp_path / "buzzwatch.toml", partitions=PARTITIONS, lateness_s=120, brands=brands_toml(),
+                          extra=DETECTOR)
     prefix = unique("f") + "."
     env = worker_env(config, kafka_bootstrap, unique("fapp"), prefix, free_port(), tmp_path / "data")
     buzzwatch("topics", "create", env=env)
@@ -157,7 +159,7 @@ def live(tmp_path, kafka_bootstrap):
 
         def states(self) -> dict[str, BrandState]:
             records = read_topic(self.bootstrap, f"{self.app_id}-brand_state-changelog")
-            return {k.decode(): BrandState.loads(v) for k, v in latest_by_key(records).items()}
+            return states_from_items(latest_by_key(records).items())
 
         def totals(self) -> dict[str, tuple[int, int]]:
             return {b: totals(s) for b, s in self.states().items() if totals(s)[0]}
@@ -312,7 +314,8 @@ def test_broker_restart_mid_stream(tmp_path):
     broker = LocalKafka()
     bootstrap = broker.start()
     try:
-        config = write_config(tmp_path / "buzzwatch.toml", partitions=PARTITIONS, lateness_s=120, brands=brands_toml())
+        config = write_config(tmp_path / "buzzwatch.toml", partitions=PARTITIONS, lateness_s=120, brands=brands_toml(),
+                          extra=DETECTOR)
         prefix = unique("br") + "."
         env = worker_env(config, bootstrap, unique("brapp"), prefix, free_port(), tmp_path / "data")
         buzzwatch("topics", "create", env=env)
@@ -337,7 +340,7 @@ def test_broker_restart_mid_stream(tmp_path):
             w.wait(done, "caught up after the broker restart", timeout=240)
             time.sleep(1.5)
             records = read_topic(bootstrap, f"{app_id}-brand_state-changelog")
-            states = {k.decode(): BrandState.loads(v) for k, v in latest_by_key(records).items()}
+            states = states_from_items(latest_by_key(records).items())
             assert {b: totals(s) for b, s in states.items() if totals(s)[0]} == expected_totals
             events = [orjson.loads(r.value) for r in read_topic(bootstrap, prefix + "buzz.alerts")]
             assert alert_keys(events) == expected_events

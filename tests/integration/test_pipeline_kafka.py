@@ -10,7 +10,7 @@ from collections import Counter
 import orjson
 import pytest
 
-from buzzwatch.aggregate import BrandState
+from buzzwatch.brandstore import BrandState, states_from_items
 from buzzwatch.analyze import MentionAnalyzer
 from buzzwatch.config import CoreConfig, read_toml
 from buzzwatch.mention import Mention, format_timestamp, validate_mention
@@ -90,7 +90,7 @@ def expected_per_brand(core: CoreConfig, good: list[dict]):
 
 def brand_states(bootstrap: str, app_id: str) -> dict[str, BrandState]:
     records = read_topic(bootstrap, f"{app_id}-brand_state-changelog")
-    return {k.decode(): BrandState.loads(v) for k, v in latest_by_key(records).items()}
+    return states_from_items(latest_by_key(records).items())
 
 
 @pytest.fixture
