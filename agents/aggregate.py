@@ -24,11 +24,12 @@ def register(app, *, source, alerts, dlq, stage: AggregateStage, settings) -> No
     """The aggregate agent on ``source`` (mentions.scored), sending to ``alerts`` and ``dlq``."""
     configured = set(settings.core.brand_names)
 
-    async def dead_letter(message, reason: str, exc: Exception) -> None:
+    async def dead_letter(message, reason: str, exc: Exception, value: bytes | None = None) -> None:
+        """``value``: the one failed mention of a batch record (the others were counted)."""
         M.STAGE_ERRORS.labels("aggregate").inc()
         app.log.error("aggregate: dead-lettering %s/%s (%s: %s)", message.partition, message.offset,
                       type(exc).__name__, exc)
-        await dlq.send(key=message.key, value=message.value or b"", headers=dlq_headers(
+        await dlq.send(key=message.key, value=value or message.value or b"", headers=dlq_headers(
             reason=reason, detail=f"{type(exc).__name__}: {str(exc)[:200]}", topic=message.topic,
             partition=message.partition, offset=message.offset, stage="aggregate"))
 
@@ -36,14 +37,21 @@ def register(app, *, source, alerts, dlq, stage: AggregateStage, settings) -> No
         items, messages = [], []
         for e in events:
             try:
-                items.append((e.message.partition, decode_scored(e.message.value)))
-                messages.append(e.message)
+                decoded = decode_scored(e.message.value)
             except WireError as exc:
                 M.SCORED_UNREADABLE.inc()
                 await dead_letter(e.message, "not_json", exc)
+                continue
+            for item in decoded if isinstance(decoded, list) else (decoded,):
+                items.append((e.message.partition, item))
+                messages.append(e.message)
         batch = stage.process(items)
         for index, exc in batch.failed:
-            await dead_letter(messages[index], "internal_error", exc)
+            try:
+                value = items[index][1].to_wire()
+            except Exception:  # noqa: BLE001 - the record itself is odd: keep the whole message
+                value = None
+            await dead_letter(messages[index], "internal_error", exc, value)
         for brand, exc in batch.failed_brands:
             M.STAGE_ERRORS.labels("aggregate").inc()
             app.log.error("aggregate: closing minutes of %r failed (%s: %s); retried next batch",

@@ -69,8 +69,8 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
                 headers=dlq_headers(reason=rej.rejection.reason, detail=rej.rejection.detail,
                                     topic=r.topic, partition=r.partition, offset=r.offset),
             )
-        for s, wire in zip(result.scored, result.wire):
-            await scored.send(key=s.brand.encode("utf-8"), value=wire)
+        for brand, record in result.batches():  # one record per brand per batch (size-bounded)
+            await scored.send(key=brand.encode("utf-8"), value=record)
         now = time.time()
         seen = {r.partition for r in records}
         for p in seen:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from buzzwatch.analyze import MentionAnalyzer
 from buzzwatch.config import CoreConfig
 from buzzwatch.mention import Mention, Rejection, parse_mention
-from buzzwatch.scored import ScoredMention, Watermark
+from buzzwatch.scored import ScoredMention, Watermark, encode_batches
 from buzzwatch.watermark import PartitionClock
 
 
@@ -51,6 +51,14 @@ class IngestResult:
     rejected: list[Rejected] = field(default_factory=list)
     scored: list[ScoredMention] = field(default_factory=list)
     wire: list[bytes] = field(default_factory=list)  # scored[i].to_wire(), encoded once, here
+
+    def batches(self) -> list[tuple[str, bytes]]:
+        """(brand, record) to send on mentions.scored: each brand's mentions in input order,
+        packed by :func:`buzzwatch.scored.encode_batches` (brands in first-seen order)."""
+        rows: dict[str, list[bytes]] = {}
+        for s, wire in zip(self.scored, self.wire):
+            rows.setdefault(s.brand, []).append(wire)
+        return [(brand, rec) for brand, brand_rows in rows.items() for rec in encode_batches(brand_rows)]
     mentions: list[Mention] = field(default_factory=list)  # accepted, in input order
     labels: dict[tuple[str, str], int] = field(default_factory=dict)  # (lang route, label) -> n
 

@@ -12,7 +12,7 @@ that carries every mention.
 
 >>> s = ScoredMention(id="t1", brand="acme", created_at_ms=60_000, lang="en", compound=-0.6,
 ...                   label="negative", text="Acme lost my bag", author="bob", followers=10)
->>> decode_scored(s.to_wire()) == s
+>>> decode_scored(s.to_wire()) == [s]
 True
 >>> decode_scored(Watermark(raw_partition=2, raw_partitions=4, event_time_ms=120_000).to_wire())
 Watermark(raw_partition=2, raw_partitions=4, event_time_ms=120000, idle=False)
@@ -26,6 +26,7 @@ import orjson
 
 _MENTION = 0
 _WATERMARK = 1
+_BATCH = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,16 +92,51 @@ class WireError(ValueError):
     """A record on mentions.scored that this version cannot read."""
 
 
-def decode_scored(raw: bytes) -> ScoredMention | Watermark:
+MAX_BATCH_BYTES = 60_000  # a batch record stays far below the broker's message limit
+
+
+def encode_batches(rows: list[bytes], max_bytes: int = MAX_BATCH_BYTES) -> list[bytes]:
+    """Pack encoded mentions (``ScoredMention.to_wire()``, all of one brand) into as few
+    ``[2, [row, ...]]`` records as fit in ``max_bytes`` each, in order.
+
+    One Kafka record per scored mention cost more than scoring it; one per brand per batch
+    (split by size) keeps the order within the brand and every message small.
+
+    >>> a = ScoredMention(id="1", brand="acme", created_at_ms=60_000, lang="en", compound=0.1, label="neutral")
+    >>> [len(decode_scored(r)) for r in encode_batches([a.to_wire()] * 5, max_bytes=200)]
+    [2, 2, 1]
+    """
+    out: list[bytes] = []
+    current: list[bytes] = []
+    size = 0
+    for row in rows:
+        if current and size + len(row) + 1 > max_bytes - 8:
+            out.append(b"[2,[" + b",".join(current) + b"]]")
+            current, size = [], 0
+        current.append(row)
+        size += len(row) + 1
+    if current:
+        out.append(b"[2,[" + b",".join(current) + b"]]")
+    return out
+
+
+def _mention(row: list) -> ScoredMention:
+    (_, mid, brand, ts, lang, comp, label, text, url, author, foll, shares, akey, fp, terms, late) = row[:16]
+    return ScoredMention(
+        id=mid, brand=brand, created_at_ms=ts, lang=lang, compound=comp, label=label,
+        text=text, url=url, author=author, followers=foll, shares=shares,
+        author_key=akey, fingerprint=fp, terms=tuple(terms), late=late,
+    )
+
+
+def decode_scored(raw: bytes) -> list[ScoredMention] | Watermark:
+    """A marker, or the scored mentions of one record (a batch, or a single one)."""
     try:
         row = orjson.loads(raw)
+        if row[0] == _BATCH:
+            return [_mention(r) for r in row[1]]
         if row[0] == _MENTION:
-            (_, mid, brand, ts, lang, comp, label, text, url, author, foll, shares, akey, fp, terms, late) = row
-            return ScoredMention(
-                id=mid, brand=brand, created_at_ms=ts, lang=lang, compound=comp, label=label,
-                text=text, url=url, author=author, followers=foll, shares=shares,
-                author_key=akey, fingerprint=fp, terms=tuple(terms), late=late,
-            )
+            return [_mention(row)]
         if row[0] == _WATERMARK:
             _, part, parts, ts, idle = row
             return Watermark(raw_partition=part, raw_partitions=parts, event_time_ms=ts, idle=idle)

@@ -1,0 +1,102 @@
+"""The aggregate stage: one object owns the per-batch loop for every driver (agent, backtest,
+replay, bench). It folds, follows the watermarks, closes, and reports plain values; nothing in
+one record or one brand can take the others down."""
+
+from __future__ import annotations
+
+import pytest
+
+from buzzwatch.aggregate import AggregateStage, brand_gauges
+from buzzwatch.brandstore import DictKV
+from buzzwatch.config import CoreConfig
+from buzzwatch.scored import ScoredMention, Watermark
+
+T0 = 1_795_000_000_000 - 1_795_000_000_000 % 60_000
+CFG = CoreConfig.from_dict({"brands": [{"name": "acme"}, {"name": "globex"}], "pipeline": {"allowed_lateness_s": 60}})
+
+
+def m(i, brand="acme", minute=0, label="negative"):
+    return ScoredMention(id=str(i), brand=brand, created_at_ms=T0 + minute * 60_000, lang="en",
+                         compound=-0.5 if label == "negative" else 0.5, label=label)
+
+
+def test_a_minute_closes_when_every_raw_partition_passed_it_plus_the_lateness():
+    stage = AggregateStage(CFG)
+    out = stage.process([(0, m(1)), (0, Watermark(0, 2, T0 + 3 * 60_000))])
+    assert out.closed == {}  # raw partition 1 has not spoken: nothing can close
+    out = stage.process([(0, Watermark(1, 2, T0 + 2 * 60_000))])
+    assert [c.summary.mentions for c in out.closed["acme"]] == [1]  # minute 0 ended at T0+1min, +1 min lateness
+    assert out.watermarks == {0: T0 + 2 * 60_000}
+
+
+def test_brands_close_on_their_own_partition_only():
+    parts = {"acme": 0, "globex": 1}
+    stage = AggregateStage(CFG, partition_of=parts.__getitem__)
+    out = stage.process([(0, m(1)), (1, m(2, "globex")), (0, Watermark(0, 1, T0 + 5 * 60_000))])
+    assert set(out.closed) == {"acme"}
+    out = stage.process([(1, Watermark(0, 1, T0 + 5 * 60_000))])
+    assert set(out.closed) == {"globex"}
+
+
+def test_a_record_that_fails_is_reported_and_the_batch_goes_on():
+    stage = AggregateStage(CFG)
+    broken = ScoredMention(id="x", brand="acme", created_at_ms=None, lang="en", compound=0, label="neutral")  # type: ignore[arg-type]
+    out = stage.process([(0, m(1)), (0, broken), (0, m(2))])
+    assert [i for i, _ in out.failed] == [1]
+    assert out.outcomes == [("acme", "counted"), ("acme", "counted")]
+
+
+def test_a_brand_whose_detection_fails_keeps_what_was_counted_and_blinds_no_other(monkeypatch):
+    stage = AggregateStage(CFG)
+    real = stage.close
+
+    def close(state, wm):
+        if state.buckets.brand == "acme":
+            raise RuntimeError("detector bug")
+        return real(state, wm)
+
+    monkeypatch.setattr(stage, "close", close)
+    out = stage.process([(0, m(1)), (0, m(2, "globex")), (0, Watermark(0, 1, T0 + 5 * 60_000))])
+    assert [b for b, _ in out.failed_brands] == ["acme"]
+    assert "globex" in out.closed and "acme" in out.touched
+    assert stage.state("acme").buckets.counted() == (1, 1)
+
+
+def test_state_is_saved_and_read_back_by_a_new_stage_as_a_restarted_worker_would():
+    kv = DictKV()
+    loaded = []
+    first = AggregateStage(CFG, kv)
+    out = first.process([(0, m(i, minute=i % 3)) for i in range(30)] + [(0, Watermark(0, 1, T0 + 3 * 60_000))])
+    first.save(out.touched)
+    second = AggregateStage(CFG, kv, on_load=lambda b, st: loaded.append(b))
+    again = second.process([(0, m(i, minute=i % 3)) for i in range(30)])  # redelivered after a crash
+    assert {o for _, o in again.outcomes} <= {"duplicate", "late"}
+    assert second.state("acme").buckets.counted() == first.state("acme").buckets.counted() == (30, 30)
+    assert loaded == ["acme"]
+    g = brand_gauges(second.state("acme"))
+    assert g.last_minute_start_ms == T0 + 60_000 and g.windows["5m"].mentions == 20
+
+
+def test_forget_drops_the_brands_of_revoked_partitions_only():
+    stage = AggregateStage(CFG, DictKV(), partition_of={"acme": 0, "globex": 1}.__getitem__)
+    stage.process([(0, m(1)), (1, m(2, "globex"))])
+    assert stage.forget([1]) == ["globex"]
+    assert sorted(stage.cache) == ["acme"]
+
+
+@pytest.mark.parametrize("batch", [1, 10, 1000])
+def test_batch_boundaries_do_not_change_what_is_counted_or_alerted(batch):
+    rows = [(0, m(i, "acme" if i % 4 else "globex", minute=i // 40, label="negative" if i % 5 else "positive"))
+            for i in range(400)]
+    rows.append((0, Watermark(0, 1, T0 + 30 * 60_000)))
+    reference = AggregateStage(CFG)
+    ref = reference.process(rows)
+    stage = AggregateStage(CFG, DictKV())
+    events = []
+    for i in range(0, len(rows), batch):
+        out = stage.process(rows[i: i + batch])
+        stage.save(out.touched)
+        events.extend(out.events)
+    assert events == ref.events
+    for brand in ("acme", "globex"):
+        assert stage.state(brand).buckets.to_dict() == reference.state(brand).buckets.to_dict()
