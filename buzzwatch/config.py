@@ -106,12 +106,14 @@ class CoreConfig:
         for lang, pair in pipeline.sentiment_thresholds.items():
             if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and pair[0] < pair[1]):
                 raise ConfigError(f"[pipeline].sentiment_thresholds.{lang} must be [negative, positive] with negative < positive")
-        return cls(
+        config = cls(
             brands=tuple(brands),
             pipeline=pipeline,
             detector=dict(data.get("detector", {})),
             alerting=dict(data.get("alerting", {})),
         )
+        config.detection()  # eagerly: a typo in [detector] fails every command at start-up
+        return config
 
 
 def read_toml(path: str | Path) -> dict:

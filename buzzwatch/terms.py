@@ -41,6 +41,8 @@ STOPWORDS = frozenset(
 
 
 def _fold(text: str) -> str:
+    if text.isascii():  # most posts: nothing to decompose (a profile showed this loop per character)
+        return text.lower()
     text = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in text if not unicodedata.combining(c))
 

@@ -155,6 +155,12 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
             raise ConfigError(f"${env_name}={raw!r}: {exc}") from exc
 
     webhook = pick("BUZZWATCH_WEBHOOK_URL", alerting.get("webhook_url"))
+    grafana_url = pick("BUZZWATCH_GRAFANA_URL", alerting.get("grafana_url", "http://127.0.0.1:3000"))
+    if grafana_url != core.alerting.get("grafana_url", grafana_url):
+        # the environment wins over the file for the core too: alert links are built there
+        core = replace(core, alerting={**core.alerting, "grafana_url": grafana_url})
+    elif "grafana_url" not in core.alerting and env.get("BUZZWATCH_GRAFANA_URL"):
+        core = replace(core, alerting={**core.alerting, "grafana_url": grafana_url})
     settings = Settings(
         core=core,
         config_path=path,
@@ -170,7 +176,7 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         watermark_interval_s=float(worker.get("watermark_interval_s", 1.0)),
         alertmanager_url=pick("BUZZWATCH_ALERTMANAGER_URL", alerting.get("alertmanager_url")),
         webhook_url=SecretStr(webhook) if webhook else None,
-        grafana_url=pick("BUZZWATCH_GRAFANA_URL", alerting.get("grafana_url", "http://127.0.0.1:3000")),
+        grafana_url=grafana_url,
         delivery_retries=int(worker.get("delivery_retries", 5)),
         delivery_timeout_s=float(worker.get("delivery_timeout_s", 5.0)),
         data_dir=Path(pick("BUZZWATCH_DATA_DIR", worker.get("data_dir", ".cache/buzzwatch/worker"))),

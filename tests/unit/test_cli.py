@@ -63,3 +63,36 @@ def test_backtest_counts_requires_a_brand(tmp_path):
                                  "--config", str(write_config(tmp_path))])
     assert result.exit_code == 2
     assert "--brand" in result.output
+
+
+def test_a_typo_in_the_detector_section_fails_every_command_at_start(tmp_path):
+    from typer.testing import CliRunner
+
+    from streams.cli import app
+
+    cfg = tmp_path / "b.toml"
+    cfg.write_text('[detector]\nwatch_scroe = 6\n\n[[brands]]\nname = "Acme"\n')
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "1", "text": "Acme", "created_at": 1795000000}\n')
+    result = CliRunner().invoke(app, ["sentiment", str(src), "--out", str(tmp_path / "o.jsonl"), "--config", str(cfg)])
+    assert result.exit_code == 2
+    assert "watch_scroe" in result.output
+
+
+def test_the_grafana_url_of_the_environment_is_the_one_in_alert_links(tmp_path):
+    from buzzwatch.simulate import generate_mentions
+    from streams.batch import run_backtest
+    from streams.settings import load_settings
+
+    cfg = tmp_path / "b.toml"
+    cfg.write_text('[detector]\nwarmup_minutes = 60\n\n[[brands]]\nname = "Acme"\nhandles = ["@acme"]\n')
+    settings = load_settings(cfg, env={"BUZZWATCH_GRAFANA_URL": "https://grafana.example.org/"})
+    assert settings.grafana_url == "https://grafana.example.org/"
+    rows = generate_mentions(["Acme"], 1_795_000_000_000, 240, seed=1, rate_per_min=20,
+                             bad_buzz={"brand": "Acme", "start_minute": 150, "ramp_minutes": 5,
+                                       "peak_factor": 15, "negative_share": 0.9})
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\n".join(orjson.dumps(r) for r in rows) + b"\n")
+    events = run_backtest(settings.core, str(src), tmp_path / "alerts.jsonl", "mentions", None)
+    assert events, "the injected bad buzz raises an alert"
+    assert all(e["evidence"]["grafana_url"].startswith("https://grafana.example.org/d/") for e in events)
