@@ -10,6 +10,7 @@ markers and declares caught-up silent partitions idle.
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 from buzzwatch.ingest import IngestStep, RawRecord
 from streams import metrics as M
@@ -20,7 +21,8 @@ from streams.faust_util import die_without_commit, kafka_timestamp_ms
 def register(app, *, source, scored, dlq, step: IngestStep, settings):
     """The ingest agent on ``source`` (the raw mentions topic) and its watermark timer.
 
-    Returns ``forget(raw_partitions)``, to call when raw partitions are revoked."""
+    Returns the handles the composition root needs: ``forget(raw_partitions)`` when raw
+    partitions are revoked, and ``refresh_watermarks()`` (what the timer runs)."""
     last_event_wall: dict[int, float] = {}
     processed_next: dict[int, int] = {}  # raw partition -> next offset after what we processed
     # Event time vouched for per raw partition: the clock as of the last batch whose scored
@@ -82,7 +84,6 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
         await send_markers(sorted(seen))
         M.observe_ingest(result, records, now)
 
-    @app.timer(settings.watermark_interval_s)
     async def refresh_watermarks() -> None:
         """Re-send markers; a partition caught up and silent for ``idle_partition_s`` is idle."""
         idle_after = settings.core.pipeline.idle_partition_s
@@ -105,4 +106,5 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
                 idle.add(p)
         await send_markers(mine, idle)
 
-    return forget
+    app.timer(settings.watermark_interval_s)(refresh_watermarks)
+    return SimpleNamespace(forget=forget, refresh_watermarks=refresh_watermarks)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import faust
 from aiokafka.partitioner import murmur2
@@ -78,6 +79,7 @@ class WorkerParts:
     delivered: faust.Table
     ingest: IngestStep
     aggregate: AggregateStage
+    ingest_agent: Any = None  # handles the ingest agent returns (streams.worker sets them)
 
 
 def build_app(settings: Settings) -> WorkerParts:

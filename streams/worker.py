@@ -17,7 +17,7 @@ from streams.settings import Settings
 def build_worker(settings: Settings, *, with_web_metrics: bool = True) -> WorkerParts:
     parts = build_app(settings)
     app, topics = parts.app, parts.topics
-    forget_raw = agents.ingest.register(app, source=topics.mentions, scored=topics.scored, dlq=topics.dlq,
+    parts.ingest_agent = agents.ingest.register(app, source=topics.mentions, scored=topics.scored, dlq=topics.dlq,
                                         step=parts.ingest, settings=settings)
     agents.aggregate.register(app, source=topics.scored, alerts=topics.alerts, dlq=topics.dlq,
                               stage=parts.aggregate, settings=settings)
@@ -34,7 +34,7 @@ def build_worker(settings: Settings, *, with_web_metrics: bool = True) -> Worker
         M.forget_brand_gauges([b for b in configured if parts.aggregate.partition_of(b) in scored])
         raw = {tp.partition for tp in revoked if tp.topic == topics.mentions.get_topic_name()}
         parts.ingest.clock.forget(raw)
-        forget_raw(raw)
+        parts.ingest_agent.forget(raw)
 
     if with_web_metrics:
         M.install_metrics_page(app)

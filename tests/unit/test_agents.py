@@ -1,0 +1,132 @@
+"""The agents in-process, under Faust's ``test_context()`` (memory store, no broker): what each
+sends for what it reads. The Kafka tests prove the same end to end; these pin the wiring
+(decode -> core -> send) and the rules that live in the agents, one at a time."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import orjson
+import pytest
+
+from buzzwatch.config import CoreConfig
+from buzzwatch.scored import ScoredMention, Watermark, decode_scored, encode_batches
+from streams.settings import Settings
+
+T0 = 1_795_000_000_000 - 1_795_000_000_000 % 60_000
+
+
+class Sent:
+    """Stands in for a topic's ``send``: records what the agent sent, delivered at once."""
+
+    def __init__(self):
+        self.records: list[dict] = []
+
+    async def __call__(self, *, key=None, value=None, partition=None, headers=None, **_):
+        self.records.append({"key": key, "value": value, "partition": partition, "headers": dict(headers or [])})
+        fut = asyncio.get_running_loop().create_future()
+        fut.set_result(None)
+        return fut
+
+
+@pytest.fixture
+def worker(tmp_path):
+    from streams.worker import build_worker
+
+    core = CoreConfig.from_dict({
+        "brands": [{"name": "Acme", "handles": ["@acme"]}],
+        "pipeline": {"allowed_lateness_s": 60, "idle_partition_s": 0.0},
+        "detector": {"warmup_minutes": 0},
+    })
+    settings = Settings(core=core, bootstrap="127.0.0.1:1", app_id=f"unit-{tmp_path.name}", data_dir=Path(tmp_path),
+                        partitions=1, batch_within_s=0.02, watermark_interval_s=0.05)
+    parts = build_worker(settings, with_web_metrics=False)
+    parts.app.finalize()
+    parts.app.conf.store = "memory://"
+    parts.app.flow_control.resume()
+    sent = {name: Sent() for name in ("scored", "dlq", "alerts")}
+    for name, recorder in sent.items():
+        getattr(parts.topics, name).send = recorder
+    return parts, sent
+
+
+def agent(parts, name):
+    return parts.app.agents[name]
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_ingest_sends_one_record_per_brand_then_a_marker_and_dead_letters_the_odd(worker):
+    parts, sent = worker
+    good = [orjson.dumps({"id": str(i), "text": "@acme lost my parcel, awful", "created_at": T0 / 1000 + i, "lang": "en"})
+            for i in range(3)]
+
+    async def scenario():
+        async with agent(parts, "ingest").test_context() as ag:
+            for value in [*good, b"{not json"]:
+                await ag.put(value)
+            await asyncio.sleep(0.2)
+
+    run(scenario())
+    batches = [decode_scored(r["value"]) for r in sent["scored"].records if r["key"] == b"Acme"]
+    assert [m.id for batch in batches for m in batch] == ["0", "1", "2"]
+    markers = [decode_scored(r["value"]) for r in sent["scored"].records if r["key"] is None]
+    assert markers and all(isinstance(m, Watermark) for m in markers)
+    assert markers[-1].event_time_ms == T0 + 1_000  # the lower median of the partition's event times
+    (dead,) = sent["dlq"].records
+    assert dead["value"] == b"{not json" and dead["headers"]["buzzwatch.reason"] == b"not_json"
+
+
+def test_a_caught_up_silent_partition_is_declared_idle_by_the_timer(worker):
+    """The one wall-clock rule: caught up (position = high-water mark) and silent for
+    ``idle_partition_s`` (0 here) -> the markers say idle, so it holds no minute open."""
+    parts, sent = worker
+    topic = parts.topics.mentions.get_topic_name()
+
+    class Consumer:
+        def assignment(self):
+            from faust.types import TP
+            return {TP(topic, 0)}
+
+        def highwater(self, tp):
+            return 5
+
+        async def position(self, tp):
+            return 5
+
+    parts.app.consumer = Consumer()  # type: ignore[assignment]
+    run(parts.ingest_agent.refresh_watermarks())
+    (marker,) = [decode_scored(r["value"]) for r in sent["scored"].records]
+    assert marker.idle and marker.raw_partition == 0
+
+    sent["scored"].records.clear()
+    Consumer.highwater = lambda self, tp: 9  # records arrived: not caught up, not idle
+    run(parts.ingest_agent.refresh_watermarks())
+    (marker,) = [decode_scored(r["value"]) for r in sent["scored"].records]
+    assert not marker.idle
+
+
+def test_aggregate_counts_closes_alerts_and_saves_bounded_state(worker):
+    parts, sent = worker
+    rows = [ScoredMention(id=str(i), brand="Acme", created_at_ms=T0 + (i % 30) * 60_000, lang="en",
+                          compound=-0.7, label="negative", text="awful") for i in range(300)]
+
+    async def scenario():
+        async with agent(parts, "aggregate").test_context() as ag:
+            for record in encode_batches([m.to_wire() for m in rows], max_bytes=4_000):
+                await ag.put(record, key=b"Acme")
+            await ag.put(b"[2,[[0,\"x\"]]]", key=b"Acme")  # a batch this version cannot read
+            await ag.put(Watermark(0, 1, T0 + 40 * 60_000).to_wire())
+            await asyncio.sleep(0.2)
+
+    run(scenario())
+    st = parts.aggregate.state("Acme")
+    assert st.buckets.counted() == (300, 300)
+    assert st.buckets.closed_until_ms == T0 + 39 * 60_000
+    (dead,) = sent["dlq"].records
+    assert dead["headers"]["buzzwatch.stage"] == b"aggregate"
+    stored = dict(parts.states.data)
+    assert b"Acme" in stored and max(len(v) for v in stored.values()) < 64 * 1024
