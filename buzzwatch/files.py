@@ -26,10 +26,6 @@ _NESTED = {"author": ("id", "name", "followers", "verified"), "engagement": ("li
 _INTS = {"followers", "likes", "shares", "replies"}
 
 
-class NotAMention(ValueError):
-    """A line that is not even a JSON object (or a CSV row that cannot be read)."""
-
-
 class CountingReader(io.RawIOBase):
     """Counts the bytes read from the underlying file (of the compressed file for .gz), so a
     progress bar can show an ETA over the file size."""

@@ -100,7 +100,6 @@ class Settings:
     delivery_retries: int = 5
     delivery_timeout_s: float = 5.0
     data_dir: Path = Path(".cache/buzzwatch/worker")
-    summary_interval_s: float = 0.0  # >0: print a per-brand summary table this often (demo)
     notify_max_age_s: float = 86_400.0  # older lifecycle events are not paged (e.g. after a rebuild)
     session_timeout_s: float = 10.0  # a crashed worker's partitions are reassigned after this
     instance_id: str | None = None  # static group membership (KIP-345): unique per worker
@@ -122,7 +121,7 @@ class Settings:
 
 _WORKER_KEYS = {
     "app_id", "web_host", "web_port", "batch_size", "batch_within_s", "watermark_interval_s",
-    "data_dir", "delivery_retries", "delivery_timeout_s", "summary_interval_s", "notify_max_age_s",
+    "data_dir", "delivery_retries", "delivery_timeout_s", "notify_max_age_s",
     "session_timeout_s", "instance_id",
 }
 
@@ -180,7 +179,6 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         delivery_retries=int(worker.get("delivery_retries", 5)),
         delivery_timeout_s=float(worker.get("delivery_timeout_s", 5.0)),
         data_dir=Path(pick("BUZZWATCH_DATA_DIR", worker.get("data_dir", ".cache/buzzwatch/worker"))),
-        summary_interval_s=float(worker.get("summary_interval_s", 0.0)),
         notify_max_age_s=float(worker.get("notify_max_age_s", 86_400.0)),
         session_timeout_s=float(worker.get("session_timeout_s", 10.0)),
         instance_id=pick("BUZZWATCH_INSTANCE_ID", worker.get("instance_id")) or None,

@@ -1,8 +1,8 @@
 """docker-compose.yml cannot run here, so it is checked for consistency instead."""
 
-import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,14 +35,47 @@ def test_published_ports_are_unique_and_worker_has_none():
     assert "ports" not in SERVICES["worker"]  # scalable: --scale worker=N
 
 
-def test_worker_env_names_are_ones_the_worker_reads():
-    settings_src = (ROOT / "streams" / "settings.py").read_text()
-    read = set(re.findall(r"BUZZWATCH_[A-Z_]+", settings_src))
+# A value for each variable the deployment sets, to show that the worker honours it.
+EXAMPLE_VALUES = {
+    "BUZZWATCH_KAFKA": "kafka.example:9092",
+    "BUZZWATCH_APP_ID": "other-app",
+    "BUZZWATCH_CONFIG": str(ROOT / "config" / "buzzwatch.toml"),
+    "BUZZWATCH_WEB_HOST": "0.0.0.0",
+    "BUZZWATCH_WEB_PORT": "7001",
+    "BUZZWATCH_PARTITIONS": "12",
+    "BUZZWATCH_ALERTMANAGER_URL": "http://am.example:9093",
+    "BUZZWATCH_WEBHOOK_URL": "https://hooks.example/T000",
+    "BUZZWATCH_GRAFANA_URL": "https://grafana.example",
+    "BUZZWATCH_DATA_DIR": "/var/lib/buzzwatch",
+    "BUZZWATCH_TOPIC_PREFIX": "prod.",
+    "BUZZWATCH_ALERTS_TOPIC": "alerts.custom",
+    "BUZZWATCH_INSTANCE_ID": "worker-7",
+}
+
+
+def deployment_variables() -> set[str]:
+    names = set()
     for name in ("worker", "topics"):
-        env = SERVICES[name]["environment"]
-        assert set(env) <= read, set(env) - read
-    example = {line.split("=")[0] for line in (ROOT / ".env.example").read_text().splitlines() if "=" in line and not line.startswith("#")}
-    assert example <= read
+        names |= set(SERVICES[name].get("environment", {}))
+    names |= {line.split("=")[0] for line in (ROOT / ".env.example").read_text().splitlines()
+              if "=" in line and not line.startswith("#")}
+    return names
+
+
+@pytest.mark.parametrize("name", sorted(deployment_variables()))
+def test_every_variable_the_deployment_sets_changes_the_settings(name, tmp_path):
+    from streams.settings import load_settings
+
+    config = tmp_path / "b.toml"
+    config.write_text('[[brands]]\nname = "Acme"\n')
+    assert name in EXAMPLE_VALUES, f"{name}: add an example value (and make sure the worker reads it)"
+    base = load_settings(config, env={})
+    changed = load_settings(config, env={name: EXAMPLE_VALUES[name]})
+    if name == "BUZZWATCH_CONFIG":  # the file given wins over the env var: compare the path itself
+        changed = load_settings(None, env={name: EXAMPLE_VALUES[name]})
+        assert changed.config_path == Path(EXAMPLE_VALUES[name])
+    else:
+        assert changed != base, f"{name} is set by the deployment but changes nothing"
 
 
 def test_prometheus_scrapes_the_worker_service_and_mounts_rules():
