@@ -389,3 +389,23 @@ def odd_records(rng: random.Random, good: list[bytes], n: int) -> list[bytes]:
     while len(out) < n:
         out.append(rng.choice(mutations)(rng.choice(good)))
     return out
+
+
+def test_a_hot_brand_backlog_stays_within_message_bounds(live):
+    """One brand with about 30,000 mentions in ten event-time minutes, pre-loaded (a backlog), beside
+    quiet ones: the worker gets through it, every changelog value and every scored record stays
+    far below the broker's limit, and the totals equal the offline core's."""
+    values = [orjson.dumps(m) for m in generate_mentions(
+        BRANDS, START, 10, seed=13, rate_per_min={b: (4500.0 if b == "Acme" else 2.0) for b in BRANDS})]
+    rows = spread(values) + tail("h")
+    expected_totals, _, _ = offline_expectation(live.config, rows)
+    assert expected_totals["Acme"][0] > 25_000  # (07:00 UTC: the simulator's morning rhythm)
+    live.produce(rows)
+    w = live.worker("hot").start()
+    live.caught_up(w, START + 10 * 60_000, brands=BRANDS)
+    assert live.totals() == expected_totals
+    changelog = latest_by_key(read_topic(live.bootstrap, f"{live.app_id}-brand_state-changelog", timeout_s=60))
+    assert max(len(v) for v in changelog.values()) <= 64 * 1024
+    scored = read_topic(live.bootstrap, f"{live.prefix}{live.app_id}.mentions.scored", timeout_s=60)
+    assert max(len(r.value) for r in scored) <= 64 * 1024
+    assert w.proc.poll() is None

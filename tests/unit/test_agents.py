@@ -130,3 +130,26 @@ def test_aggregate_counts_closes_alerts_and_saves_bounded_state(worker):
     assert dead["headers"]["buzzwatch.stage"] == b"aggregate"
     stored = dict(parts.states.data)
     assert b"Acme" in stored and max(len(v) for v in stored.values()) < 64 * 1024
+
+
+def test_a_batch_that_fails_as_a_whole_stops_the_worker_without_committing(worker, monkeypatch):
+    """Not a record's fault (a broker refusal, a bug outside the per-record guards): the process
+    exits before Faust acks the batch, so the restarted worker reads it again."""
+    import agents.aggregate
+
+    parts, sent = worker
+    exits = []
+    monkeypatch.setattr(agents.aggregate, "die_without_commit", lambda log, stage, exc: exits.append((stage, exc)))
+
+    def broken(items):
+        raise MemoryError("the whole batch")
+
+    monkeypatch.setattr(parts.aggregate, "process", broken)
+
+    async def scenario():
+        async with agent(parts, "aggregate").test_context() as ag:
+            await ag.put(Watermark(0, 1, T0).to_wire())
+            await asyncio.sleep(0.1)
+
+    run(scenario())
+    assert [(stage, type(exc).__name__) for stage, exc in exits] == [("aggregate", "MemoryError")]
