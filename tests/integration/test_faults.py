@@ -127,8 +127,8 @@ class Worker:
     def metrics(self) -> dict:
         return scrape(self.port)
 
-    def wait(self, predicate, what: str, timeout: float = 120):
-        return wait_for(predicate, timeout=timeout, what=what, proc=self.proc, log_path=self.log_path)
+    def wait(self, predicate, what: str, timeout: float = 120, interval: float = 0.5):
+        return wait_for(predicate, timeout=timeout, interval=interval, what=what, proc=self.proc, log_path=self.log_path)
 
 
 @pytest.fixture
@@ -170,16 +170,21 @@ def live(tmp_path, kafka_bootstrap):
             return [orjson.loads(r.value) for r in read_topic(self.bootstrap, prefix + "buzz.alerts")]
 
         def caught_up(self, worker: Worker, closed_until_ms: int, brands=("Acme",)):
-            """No raw lag, and the brands' minutes closed up to ``closed_until_ms``."""
+            """No raw lag, and the brands' minutes closed up to ``closed_until_ms`` *in the
+            changelog* (what a restarted worker would recover), not only in the gauges."""
             def done():
                 if self.lag() != 0:
                     return None
                 s = worker.metrics()
                 lasts = [metric(s, "buzzwatch_brand_last_closed_minute_timestamp_seconds", brand=b) for b in brands]
-                return s if all(x is not None and x * 1000 >= closed_until_ms for x in lasts) else None
-            samples = worker.wait(done, "the worker caught up", timeout=180)
-            time.sleep(1.5)  # the last batch's state writes reach the changelog (flushed on commit)
-            return samples
+                if not all(x is not None and x * 1000 >= closed_until_ms for x in lasts):
+                    return None
+                states = self.states()
+                stored = [states.get(b) for b in brands]
+                if all(st is not None and (st.buckets.closed_until_ms or 0) >= closed_until_ms for st in stored):
+                    return s
+                return None
+            return worker.wait(done, "the worker caught up, its state in the changelog", timeout=240, interval=2.0)
 
     yield Live()
     for w in workers:
@@ -340,9 +345,13 @@ def test_broker_restart_mid_stream(tmp_path):
                 return last is not None and last * 1000 >= END
 
             w.wait(done, "caught up after the broker restart", timeout=240)
-            time.sleep(1.5)
-            records = read_topic(bootstrap, f"{app_id}-brand_state-changelog")
-            states = states_from_items(latest_by_key(records).items())
+
+            def stored():
+                records = read_topic(bootstrap, f"{app_id}-brand_state-changelog")
+                st = states_from_items(latest_by_key(records).items())
+                return st if (st.get("Acme") and st["Acme"].buckets.closed_until_ms >= END) else None
+
+            states = w.wait(stored, "the state in the changelog", timeout=120, interval=2.0)
             assert {b: totals(s) for b, s in states.items() if totals(s)[0]} == expected_totals
             events = [orjson.loads(r.value) for r in read_topic(bootstrap, prefix + "buzz.alerts")]
             assert alert_keys(events) == expected_events
