@@ -41,11 +41,13 @@ class PartitionClock:
     A partition's clock is not its maximum event time: one mention dated hours ahead (a source
     with a wrong clock, a unit error that passed the contract) would make every later mention of
     the partition "late" and hold the aligned watermark hours ahead, blinding the pipeline until
-    real time catches up. The clock advances to the *lower median of the partition's last*
-    ``window`` *event times*: it moves only where most recent records agree, so one outlier in
-    any ``window`` consecutive records is ignored (the outlier itself is still counted, in its
-    own minute). On ordinary traffic it trails the newest record by about ``window // 2``
-    records, which at any real rate is far less than the allowed lateness.
+    real time catches up. The clock advances only where a majority of the partition's last
+    ``window`` event times agree: to the ``quorum``-th largest of them (``quorum = window // 2 + 1``,
+    the median for 5), and not before ``quorum`` records were seen, so one outlier in any
+    ``window`` consecutive records is ignored, the partition's very first record included (the
+    outlier itself is still counted, in its own minute). On ordinary traffic the clock trails the
+    newest record by about ``window // 2`` records, far less than the allowed lateness at any
+    real rate.
 
     >>> clock = PartitionClock(allowed_lateness_ms=60_000, window=3)
     >>> [clock.observe(0, t) for t in (600_000, 601_000, 602_000)], clock.get(0)
@@ -61,6 +63,7 @@ class PartitionClock:
             raise ValueError("window must be >= 1")
         self.allowed_lateness_ms = allowed_lateness_ms
         self.window = window
+        self.quorum = window // 2 + 1
         self.max_ms: dict[int, int] = {}  # the robust clock per partition (name kept for state)
         self.recent: dict[int, list[int]] = {}
 
@@ -72,10 +75,10 @@ class PartitionClock:
         recent.append(event_ms)
         if len(recent) > self.window:
             del recent[0]
-        ordered = sorted(recent)
-        candidate = ordered[(len(ordered) - 1) // 2]
-        if seen is None or candidate > seen:
-            self.max_ms[partition] = candidate
+        if len(recent) >= self.quorum:
+            candidate = sorted(recent)[-self.quorum]  # `quorum` recent records are at or past it
+            if seen is None or candidate > seen:
+                self.max_ms[partition] = candidate
         return late
 
     def get(self, partition: int) -> int | None:

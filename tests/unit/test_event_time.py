@@ -50,7 +50,7 @@ def run(parts, schedule):
             late = clock.observe(p, ts)
             buckets.add(ScoredMention(id=mid, brand="acme", created_at_ms=ts, lang="en",
                                       compound=0.0, label=label, late=late))
-        if rows:
+        if rows and clock.get(p) is not None:  # no clock before a quorum of records agree
             wm.update(p, len(parts), clock.get(p))
         w = wm.get()
         if w is not None:

@@ -58,11 +58,19 @@ def test_mention_of_no_configured_brand_is_counted_unmatched_not_dropped():
 def test_lateness_is_judged_by_the_mentions_own_partition():
     step = IngestStep(CFG)
     out = step.process([
-        record("a", "Acme", 10, partition=0),
+        *(record(f"a{i}", "Acme", 10, partition=0) for i in range(3)),
         record("b", "Acme", 2, partition=1),  # far behind partition 0, but partition 1 is fresh
         record("c", "Acme", 2, partition=0),  # partition 0 is at minute 10: late
     ])
-    assert {s.id: s.late for s in out.scored} == {"a": False, "b": False, "c": True}
+    assert {s.id: s.late for s in out.scored} == {"a0": False, "a1": False, "a2": False, "b": False, "c": True}
+
+
+def test_a_partition_whose_first_record_has_a_wrong_clock_is_not_blinded():
+    step = IngestStep(CoreConfig.from_dict({"brands": [{"name": "Acme"}],
+                                            "pipeline": {"allowed_lateness_s": 60, "max_future_s": 86_400}}))
+    out = step.process([record("liar", "Acme", 33, partition=0),
+                        *(record(f"m{i}", "Acme", i / 10, partition=0) for i in range(10))])
+    assert out.late == 0
 
 
 def test_a_record_that_breaks_the_analyzer_is_dead_lettered_and_the_batch_goes_on(monkeypatch):
