@@ -66,6 +66,7 @@ def build_app(settings: Settings, *, with_web_metrics: bool = True) -> tuple[fau
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap()}",
+        broker_credentials=settings.kafka_security.faust_credentials(),  # None for PLAINTEXT
         store="memory://",
         datadir=str(settings.data_dir / settings.app_id),
         web_host=settings.web_host,
