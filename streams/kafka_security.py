@@ -126,7 +126,7 @@ class KafkaSecurity:
         ctx.check_hostname = self.ssl_check_hostname
         ctx.verify_mode = ssl.CERT_REQUIRED
         if self.ssl_certfile is not None:
-            password = self.ssl_key_password.get_secret_value() if self.ssl_key_password else None
+            password = self.ssl_key_password.get_secret_value() if self.ssl_key_password else None  # to ssl only
             try:
                 # a callable, so an encrypted key without a password fails instead of prompting on the tty
                 ctx.load_cert_chain(str(self.ssl_certfile), str(self.ssl_keyfile), password=lambda: password or "")
@@ -144,7 +144,7 @@ class KafkaSecurity:
             kw["ssl_check_hostname"] = self.ssl_check_hostname
         if self.uses_sasl:
             kw.update(sasl_mechanism=self.sasl_mechanism, sasl_plain_username=self.sasl_username,
-                      sasl_plain_password=self.sasl_password.get_secret_value())
+                      sasl_plain_password=self.sasl_password.for_library())
         return kw
 
     def aiokafka_kwargs(self) -> dict:
@@ -154,7 +154,7 @@ class KafkaSecurity:
             kw["ssl_context"] = self.ssl_context()
         if self.uses_sasl:
             kw.update(sasl_mechanism=self.sasl_mechanism, sasl_plain_username=self.sasl_username,
-                      sasl_plain_password=self.sasl_password.get_secret_value())
+                      sasl_plain_password=self.sasl_password.for_library())
         return kw
 
     def faust_credentials(self):
@@ -165,7 +165,7 @@ class KafkaSecurity:
         import faust
 
         if self.uses_sasl:
-            return faust.SASLCredentials(username=self.sasl_username, password=self.sasl_password.get_secret_value(),
+            return faust.SASLCredentials(username=self.sasl_username, password=self.sasl_password.for_library(),
                                          ssl_context=self.ssl_context(), mechanism=self.sasl_mechanism)
         return faust.SSLCredentials(self.ssl_context())
 

@@ -29,7 +29,9 @@ def group_lag(bootstrap: str, group: str, topics: list[str], security: KafkaSecu
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, **auth)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, **auth)
     try:
-        committed = admin.list_consumer_group_offsets(group)
+        # kafka-python 3.x: list_group_offsets({group: None}) -> {group: {tp: OffsetAndMetadata}}
+        committed = {tp: om for tp, om in admin.list_group_offsets({group: None}).get(group, {}).items()
+                     if om.offset >= 0}
         tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
         if not tps:
             return None

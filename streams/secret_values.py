@@ -33,6 +33,10 @@ class SecretStr:
     def get_secret_value(self) -> str:
         return self._value
 
+    def for_library(self) -> RedactedStr:
+        """The value as a ``str`` for a client library, still masked when the library logs it."""
+        return RedactedStr(self._value)
+
     def __repr__(self) -> str:
         return "SecretStr('**********')"
 
@@ -49,6 +53,23 @@ class SecretStr:
 
     def __reduce__(self):  # pickling would be a way out of the mask: refuse it
         raise TypeError("a SecretStr is not pickled")
+
+
+class RedactedStr(str):
+    """A real ``str`` (what client libraries need to hash or send) whose ``repr`` is stars.
+
+    For handing a secret to a library that logs its configuration: kafka-python's admin client
+    logs its whole config dict at DEBUG, and a dict prints its values with ``repr``.
+
+    >>> password = RedactedStr("s3cr3t")
+    >>> password == "s3cr3t", password.encode(), {"sasl_plain_password": password}
+    (True, b's3cr3t', {'sasl_plain_password': '**********'})
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'**********'"
 
 
 def read_secret(env: Mapping[str, str], name: str) -> SecretStr | None:
