@@ -229,3 +229,26 @@ def test_access_check_to_a_closed_port_fails_at_once_with_the_address():
 def test_access_check_refuses_a_malformed_bootstrap():
     with pytest.raises(KafkaAccessError, match="is not host:port"):
         check_access("localhost", KafkaSecurity(), timeout_s=1)
+
+
+def test_a_failing_webhook_delivery_never_shows_its_url(caplog):
+    import asyncio
+    import logging
+
+    import aiohttp
+
+    from streams.sinks import Sink
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens: every attempt fails
+    sink = Sink("webhook", f"http://127.0.0.1:{port}/hooks/{SECRET}", retries=1, timeout_s=1, backoff_s=0.01)
+    caplog.set_level(logging.DEBUG)
+
+    async def deliver():
+        async with aiohttp.ClientSession() as session:
+            return await sink.deliver(session, {"brand": "Acme", "event": "opened", "alert_id": "a1", "severity": "watch",
+                                                "detected_at": "2026-11-24T06:00:00Z"})
+
+    assert asyncio.run(deliver()) is False
+    assert SECRET not in caplog.text + repr(sink) + str(sink)
