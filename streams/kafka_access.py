@@ -71,7 +71,7 @@ def explain(exc: BaseException, address: str, security: KafkaSecurity, timeout_s
             return (f"Kafka at {address} refused this client's TLS certificate ({reason}); check ssl_certfile / "
                     "ssl_keyfile ($BUZZWATCH_KAFKA_SSL_CERTFILE / _KEYFILE): the listener wants a client certificate "
                     "signed by a CA it trusts")
-        if not security.uses_ssl or "WRONG_VERSION" in reason or "RECORD" in reason:
+        if not security.uses_ssl or any(word in reason for word in ("WRONG_VERSION", "RECORD", "EOF")):
             return (f"TLS with Kafka at {address} failed ({reason}): does this listener speak {security.protocol}? "
                     "check security_protocol / $BUZZWATCH_KAFKA_SECURITY_PROTOCOL")
         return f"TLS with Kafka at {address} failed ({reason}); connecting with {how}"
@@ -81,6 +81,9 @@ def explain(exc: BaseException, address: str, security: KafkaSecurity, timeout_s
     if isinstance(exc, KafkaConnectionError) or isinstance(cause, asyncio.IncompleteReadError):
         return (f"Kafka at {address} closed the connection during the handshake ({how}): does this listener "
                 f"speak {security.protocol}? check security_protocol / $BUZZWATCH_KAFKA_SECURITY_PROTOCOL")
+    if isinstance(exc, ConnectionResetError) and security.uses_ssl:
+        return (f"Kafka at {address} reset the connection during the TLS handshake: does this listener speak "
+                f"{security.protocol}? check security_protocol / $BUZZWATCH_KAFKA_SECURITY_PROTOCOL")
     if isinstance(exc, OSError):
         return f"cannot connect to Kafka at {address}: {exc.strerror or type(exc).__name__}"
     return f"cannot use Kafka at {address} ({how}): {type(exc).__name__}"

@@ -159,6 +159,7 @@ REFUSALS = {
     "plaintext client on a TLS listener": ("tls", {"BUZZWATCH_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT",
                                                    "BUZZWATCH_KAFKA_SSL_CAFILE": None, "BUZZWATCH_KAFKA_SSL_CERTFILE": None,
                                                    "BUZZWATCH_KAFKA_SSL_KEYFILE": None}, "does this listener speak PLAINTEXT"),
+    "TLS client on the plaintext listener": ("tls", {"BUZZWATCH_KAFKA": "plaintext listener"}, "does this listener speak SSL"),
 }
 # all commands for one refusal of each kind; the others through `topics create` only
 ALL_COMMANDS = {"wrong password", "client certificate of another CA"}
@@ -168,7 +169,8 @@ ALL_COMMANDS = {"wrong password", "client certificate of another CA"}
 def test_wrong_credentials_fail_fast_with_a_clear_error(secured, config, tmp_path, case):
     mode, changes, says = REFUSALS[case]
     files = {"wrong": secured.wrong_password_file, "intruder.cert": secured.intruder.cert,
-             "intruder.key": secured.intruder.key, "other-ca": secured.other_ca.cert}
+             "intruder.key": secured.intruder.key, "other-ca": secured.other_ca.cert,
+             "plaintext listener": secured.broker.bootstrap}
     changes = {k: (files.get(v, v) if v is not None else None) for k, v in changes.items()}
     env = secured.env(mode, config, unique("refused"), f"{unique('refused')}.", free_port(), **changes)
     archive(tmp_path / "a.jsonl", 3)
