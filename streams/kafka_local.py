@@ -6,6 +6,12 @@ No Docker: the broker's jars are resolved once from Maven Central with ``mvn`` (
 process. ``buzzwatch kafka up|down|status``, ``make kafka-jars``, the demo and the pytest
 fixture all use this module; ``$BUZZWATCH_KAFKA`` (bootstrap servers) always wins over it.
 
+For the security tests, ``LocalKafka(tls=True, scram_users={...})`` adds beside the PLAINTEXT
+listener an ``SSL`` listener that requires a client certificate (mutual TLS) and a ``SASL_SSL``
+listener with SCRAM-SHA-512 users (created by ``kafka-storage format --add-scram``), with a fresh
+CA and certificates (``BrokerTls``, made with ``openssl``); ``bootstrap_for(protocol)`` gives
+each listener's address.
+
 Cache layout (``$BUZZWATCH_CACHE`` or ``<repo>/.cache/buzzwatch``)::
 
     kafka/<version>/libs/*.jar   runtime jars; ``.complete`` holds the hash of the pom they came from
