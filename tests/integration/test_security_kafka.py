@@ -104,10 +104,29 @@ def archive(path, n: int) -> int:
     return n
 
 
+def listening_addresses(port: int) -> set[str]:
+    """IPv4/IPv6 addresses with a TCP socket listening on ``port`` (Linux /proc/net/tcp*)."""
+    import ipaddress
+
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as fh:
+            for line in fh.readlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                address, hex_port = local.split(":")
+                if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                    raw = bytes.fromhex(address)
+                    # /proc prints each 32-bit word in host (little-endian) order
+                    raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                    ip = ipaddress.ip_address(raw)
+                    found.add(str(ip.ipv4_mapped or ip) if ip.version == 6 else str(ip))
+    return found
+
+
 @pytest.mark.parametrize("mode", ["tls", "sasl"])
 def test_every_client_works_with_the_right_credentials(secured, config, tmp_path, mode):
     app_id, prefix, port = unique(f"sec-{mode}"), f"{unique(mode)}.", free_port()
-    env = secured.env(mode, config, app_id, prefix, port)
+    env = secured.env(mode, config, app_id, prefix, port, BUZZWATCH_WEB_HOST=None)  # the default bind address
     outputs = [buzzwatch("topics", "create", env=env).stdout]
     described = buzzwatch("topics", "describe", env=env).stdout
     assert f"{prefix}mentions" in described
@@ -124,6 +143,7 @@ def test_every_client_works_with_the_right_credentials(secured, config, tmp_path
         samples = wait_for(lambda: (s := scrape(port)) and metric(s, "buzzwatch_mentions_consumed_total") == total and s,
                            timeout=90, what="the worker consumed everything", proc=proc, log_path=log)
         page = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        assert listening_addresses(port) == {"127.0.0.1"}  # metrics on loopback only, by default
     accepted = metric(samples, "buzzwatch_mentions_accepted_total")
     unmatched = metric(samples, "buzzwatch_mentions_unmatched_total") or 0
     assert accepted == total
