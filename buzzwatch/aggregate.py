@@ -120,6 +120,7 @@ class AggregateStage:
         self.on_load = on_load
         self.watermarks: dict[int, AlignedWatermark] = {}
         self.cache: dict[str, BrandState] = {}
+        self.configured = frozenset(config.brand_names)
         self.partitions: dict[str, int] = {b: partition_of(b) for b in config.brand_names}
 
     # -- state -----------------------------------------------------------------------------
@@ -168,6 +169,9 @@ class AggregateStage:
                 seen_partitions.append(partition)
             try:
                 if isinstance(item, ScoredMention):
+                    if item.brand not in self.configured:
+                        # a record of another version or app: no state grows for names nobody configured
+                        raise ValueError(f"brand {item.brand[:80]!r} is not configured")
                     self.partitions.setdefault(item.brand, partition)
                     out.outcomes.append((item.brand, self.state(item.brand).buckets.add(item)))
                     out.touched.add(item.brand)

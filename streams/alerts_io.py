@@ -12,7 +12,8 @@ def load_alerts(source: str, settings) -> list[dict]:
         from kafka import KafkaConsumer, TopicPartition
 
         topic = source.removeprefix("topic:")
-        consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap(), enable_auto_commit=False)
+        consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap(), enable_auto_commit=False,
+                                 **settings.kafka_security.kafka_python_kwargs())
         try:
             parts = consumer.partitions_for_topic(topic)
             if not parts:

@@ -87,6 +87,7 @@ def build_app(settings: Settings) -> WorkerParts:
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap()}",
+        broker_credentials=settings.kafka_security.faust_credentials(),  # None for PLAINTEXT
         store="memory://",
         datadir=str(settings.data_dir / settings.app_id),
         web_host=settings.web_host,

@@ -46,10 +46,20 @@ def settings_or_exit(config: Optional[Path], **overrides):
 
 
 def bootstrap_or_exit(settings) -> str:
+    """The bootstrap servers, once this process has reached and authenticated to one of them
+    within ``kafka_connect_timeout_s`` (``streams.kafka_access``): wrong TLS or SASL settings
+    end here with the reason, instead of the clients' long, vague retries."""
+    from streams.kafka_access import KafkaAccessError, check_access
+
     try:
-        return settings.kafka_bootstrap()
+        bootstrap = settings.kafka_bootstrap()
     except Exception as exc:  # noqa: BLE001 - any reason: say it and stop
         fail(str(exc))
+    try:
+        check_access(bootstrap, settings.kafka_security, settings.kafka_connect_timeout_s)
+    except KafkaAccessError as exc:
+        fail(str(exc))
+    return bootstrap
 
 
 # --- worker -------------------------------------------------------------------------------
@@ -105,7 +115,8 @@ def topics_create(config: Optional[Path] = ConfigOpt) -> None:
     from streams.topics import create_topics, topic_specs
 
     settings = settings_or_exit(config)
-    created = create_topics(bootstrap_or_exit(settings), topic_specs(settings.partitions, settings.topics.as_dict(), replication=settings.replication))
+    created = create_topics(bootstrap_or_exit(settings), topic_specs(settings.partitions, settings.topics.as_dict(), replication=settings.replication),
+                            security=settings.kafka_security)
     typer.echo(f"created: {', '.join(created) if created else '(all existed)'}")
 
 
@@ -118,7 +129,7 @@ def topics_describe(config: Optional[Path] = ConfigOpt) -> None:
     from streams.topics import describe_topics
 
     settings = settings_or_exit(config)
-    rows = describe_topics(bootstrap_or_exit(settings), list(settings.topics.as_dict().values()))
+    rows = describe_topics(bootstrap_or_exit(settings), list(settings.topics.as_dict().values()), security=settings.kafka_security)
     table = Table("topic", "partitions", "replication", "retention.ms", "cleanup.policy")
     for r in rows:
         table.add_row(str(r.get("name")), str(r.get("partitions")), str(r.get("replication")),
@@ -159,7 +170,7 @@ def simulate(
     if produce:
         from streams.producer import produce_mentions
 
-        n = produce_mentions(bootstrap_or_exit(settings), settings.topics.mentions, mentions)
+        n = produce_mentions(bootstrap_or_exit(settings), settings.topics.mentions, mentions, security=settings.kafka_security)
         typer.echo(f"produced {n} mentions to {settings.topics.mentions}")
         return
     import gzip
@@ -192,7 +203,7 @@ def ingest(
     settings = settings_or_exit(config)
     report = ingest_files(
         bootstrap_or_exit(settings), topic or settings.topics.mentions, files, rejects,
-        settings.core, rate=rate,
+        settings.core, rate=rate, security=settings.kafka_security,
     )
     typer.echo(
         f"read {report.read} records: produced {report.produced}, rejected {report.rejected}"

@@ -91,6 +91,10 @@ def run_demo(settings: Settings, seconds: float | None) -> int:
     try:
         if settings.bootstrap:
             bootstrap = settings.bootstrap
+        elif settings.kafka_security.protocol != "PLAINTEXT":
+            console.print("[red]the demo's own local broker speaks PLAINTEXT: unset the [kafka] security settings, "
+                          "or point BUZZWATCH_KAFKA at your secured cluster[/red]")
+            return 2
         else:
             from streams.kafka_local import LocalKafka
 
@@ -98,7 +102,7 @@ def run_demo(settings: Settings, seconds: float | None) -> int:
             kafka = LocalKafka()
             bootstrap = kafka.start()
         console.print(f"kafka: {bootstrap}")
-        create_topics(bootstrap, topic_specs(settings.partitions, settings.topics.as_dict()))
+        create_topics(bootstrap, topic_specs(settings.partitions, settings.topics.as_dict()), security=settings.kafka_security)
         env = dict(os.environ, BUZZWATCH_KAFKA=bootstrap, BUZZWATCH_WEB_PORT=str(settings.web_port),
                    BUZZWATCH_APP_ID=f"{settings.app_id}-demo-{int(time.time())}")
         if settings.config_path:
@@ -109,7 +113,7 @@ def run_demo(settings: Settings, seconds: float | None) -> int:
         url = f"http://{settings.web_host}:{settings.web_port}/metrics"
         console.print(f"worker pid {worker.pid}; metrics at {url}; Ctrl-C to stop")
 
-        producer = make_producer(bootstrap)
+        producer = make_producer(bootstrap, settings.kafka_security)
         start_ms = int(time.time() * 1000) - HISTORY_MINUTES * 60_000
         start_ms -= start_ms % 60_000
         total_minutes = HISTORY_MINUTES + 24 * 60

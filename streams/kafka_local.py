@@ -6,6 +6,12 @@ No Docker: the broker's jars are resolved once from Maven Central with ``mvn`` (
 process. ``buzzwatch kafka up|down|status``, ``make kafka-jars``, the demo and the pytest
 fixture all use this module; ``$BUZZWATCH_KAFKA`` (bootstrap servers) always wins over it.
 
+For the security tests, ``LocalKafka(tls=True, scram_users={...})`` adds beside the PLAINTEXT
+listener an ``SSL`` listener that requires a client certificate (mutual TLS) and a ``SASL_SSL``
+listener with SCRAM-SHA-512 users (created by ``kafka-storage format --add-scram``), with a fresh
+CA and certificates (``BrokerTls``, made with ``openssl``); ``bootstrap_for(protocol)`` gives
+each listener's address.
+
 Cache layout (``$BUZZWATCH_CACHE`` or ``<repo>/.cache/buzzwatch``)::
 
     kafka/<version>/libs/*.jar   runtime jars; ``.complete`` holds the hash of the pom they came from
@@ -190,19 +196,25 @@ def _cluster_id() -> str:
             return cid
 
 
-def _properties(data_dir: Path, port: int, controller_port: int) -> str:
+def _properties(data_dir: Path, port: int, controller_port: int, secured: dict[str, int] | None = None,
+                tls: "BrokerTls | None" = None) -> str:
     # Single node: every internal topic has replication 1. auto.create stays on because Faust
     # and ad-hoc tools expect it; Buzzwatch's own topics are created explicitly (topics.py).
+    # ``secured`` adds listeners by protocol (SSL, SASL_SSL) beside the PLAINTEXT one, which
+    # stays for the broker's own traffic and the readiness probe.
+    secured = secured or {}
+    extra = "".join(f",{proto}://127.0.0.1:{p}" for proto, p in secured.items())
+    proto_map = "".join(f",{proto}:{proto}" for proto in secured)
     return f"""\
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:{controller_port}
-listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
-advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}{extra}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}{extra}
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT{proto_map}
 inter.broker.listener.name=PLAINTEXT
-log.dirs={data_dir / 'logs'}
+{tls.properties(secured) if tls else ""}log.dirs={data_dir / 'logs'}
 num.partitions=1
 offsets.topic.replication.factor=1
 offsets.topic.num.partitions=4
@@ -217,6 +229,44 @@ log.retention.check.interval.ms=60000
 """
 
 
+SCRAM_MECHANISM = "SCRAM-SHA-512"
+
+
+class BrokerTls:
+    """TLS material of a secured local broker, made fresh in ``directory`` (``streams.local_certs``):
+    a CA, the broker's certificate for 127.0.0.1, and one client certificate for mutual TLS.
+
+    The ``SSL`` listener requires a client certificate signed by the CA (mutual TLS: the
+    certificate is the credential); the ``SASL_SSL`` listener encrypts with the same broker
+    certificate and authenticates with SCRAM-SHA-512 users instead."""
+
+    def __init__(self, directory: Path):
+        from streams.local_certs import issue, make_ca
+
+        self.directory = directory
+        self.ca = make_ca(directory)
+        self.server = issue(self.ca, directory, "broker", server=True)
+        self.client = issue(self.ca, directory, "client", server=False)
+        self.keystore = self.server.bundle(directory / "broker-keystore.pem")
+
+    @property
+    def ca_file(self) -> Path:
+        return self.ca.cert
+
+    def properties(self, secured: dict[str, int]) -> str:
+        lines = [
+            "ssl.keystore.type=PEM", f"ssl.keystore.location={self.keystore}",
+            "ssl.truststore.type=PEM", f"ssl.truststore.location={self.ca.cert}",
+        ]
+        if "SSL" in secured:
+            lines.append("listener.name.ssl.ssl.client.auth=required")
+        if "SASL_SSL" in secured:
+            lines += [f"listener.name.sasl_ssl.sasl.enabled.mechanisms={SCRAM_MECHANISM}",
+                      f"listener.name.sasl_ssl.{SCRAM_MECHANISM.lower()}.sasl.jaas.config="
+                      "org.apache.kafka.common.security.scram.ScramLoginModule required;"]
+        return "\n".join(lines) + "\n"
+
+
 class LocalKafka:
     """One single-node Kafka (broker + controller in one JVM) on 127.0.0.1.
 
@@ -228,7 +278,20 @@ class LocalKafka:
             produce_to(kafka.bootstrap)
     """
 
-    def __init__(self, data_dir: Path | None = None, heap: str = HEAP):
+    def __init__(self, data_dir: Path | None = None, heap: str = HEAP, *, tls: bool = False,
+                 scram_users: dict[str, str] | None = None):
+        """``tls=True`` adds an ``SSL`` listener (mutual TLS); ``scram_users`` (name -> password)
+        adds a ``SASL_SSL`` listener with those SCRAM-SHA-512 users, created when the storage
+        is formatted. Either makes fresh TLS material (``self.tls``). The PLAINTEXT listener is
+        always there (``bootstrap``)."""
+        for name, password in (scram_users or {}).items():
+            if not re.fullmatch(r"[A-Za-z0-9_.-]+", name) or not re.fullmatch(r"[A-Za-z0-9_.@%+-]+", password):
+                raise KafkaError("local SCRAM user names and passwords: letters, digits and _.-@%+ only "
+                                 "(they go through kafka-storage's --add-scram syntax)")
+        self.want_tls = tls
+        self.scram_users = dict(scram_users or {})
+        self.tls: BrokerTls | None = None
+        self.secured_ports: dict[str, int] = {}
         self._own_dir = data_dir is None
         self.data_dir = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="buzzwatch-kafka-"))
         self.heap = heap
@@ -241,6 +304,14 @@ class LocalKafka:
         if self.port is None:
             raise KafkaError("the local broker is not started")
         return f"127.0.0.1:{self.port}"
+
+    def bootstrap_for(self, protocol: str) -> str:
+        """The address of the ``PLAINTEXT``, ``SSL`` or ``SASL_SSL`` listener."""
+        if protocol == "PLAINTEXT":
+            return self.bootstrap
+        if protocol not in self.secured_ports:
+            raise KafkaError(f"this local broker has no {protocol} listener")
+        return f"127.0.0.1:{self.secured_ports[protocol]}"
 
     @property
     def log_path(self) -> Path:
@@ -270,11 +341,25 @@ class LocalKafka:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self.port = free_port()
             self.controller_port = free_port(exclude=(self.port,))
+            taken = [self.port, self.controller_port]
+            for proto, wanted in (("SSL", self.want_tls), ("SASL_SSL", bool(self.scram_users))):
+                if wanted:
+                    self.secured_ports[proto] = free_port(exclude=tuple(taken))
+                    taken.append(self.secured_ports[proto])
+            if self.secured_ports:
+                from streams.local_certs import CertError
+
+                try:
+                    self.tls = BrokerTls(self.data_dir / "tls")
+                except CertError as exc:
+                    raise KafkaError(f"could not make the local broker's TLS material: {exc}") from exc
             props = self.data_dir / "server.properties"
-            props.write_text(_properties(self.data_dir, self.port, self.controller_port))
+            props.write_text(_properties(self.data_dir, self.port, self.controller_port, self.secured_ports, self.tls))
+            scram = [arg for name, password in self.scram_users.items()
+                     for arg in ("--add-scram", f"{SCRAM_MECHANISM}=[name={name},password={password}]")]
             fmt = subprocess.run(
                 self._java(libs, "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(props),
-                           heap="256m", tool=True),
+                           *scram, heap="256m", tool=True),
                 capture_output=True, text=True, timeout=timeout_s,
             )
             if fmt.returncode != 0:
@@ -302,7 +387,8 @@ class LocalKafka:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise KafkaError(f"Kafka exited with code {self.proc.returncode} during startup:\n{self.log_tail()}")
-            if port_answers(self.port) and self._metadata_ok():
+            if (port_answers(self.port) and all(port_answers(p) for p in self.secured_ports.values())
+                    and self._metadata_ok()):
                 return
             time.sleep(0.3)
         raise KafkaError(f"Kafka did not answer on {self.bootstrap} within {timeout_s:.0f} s:\n{self.log_tail()}")

@@ -18,11 +18,14 @@ from kafka import KafkaProducer
 from buzzwatch.config import CoreConfig
 from buzzwatch.files import CountingReader, iter_records
 from buzzwatch.mention import Rejection, validate_mention
+from streams.kafka_security import KafkaSecurity
 
 
-def make_producer(bootstrap: str) -> KafkaProducer:
+def make_producer(bootstrap: str, security: KafkaSecurity | None = None) -> KafkaProducer:
+    """A producer with the process's TLS/SASL settings (``security``; None: PLAINTEXT)."""
     return KafkaProducer(
         bootstrap_servers=bootstrap,
+        **(security or KafkaSecurity()).kafka_python_kwargs(),
         acks="all",
         linger_ms=20,
         batch_size=256 * 1024,
@@ -36,8 +39,8 @@ def _key(obj: dict) -> bytes:
     return str(brand if isinstance(brand, str) and brand else obj.get("id", "")).encode("utf-8")
 
 
-def produce_mentions(bootstrap: str, topic: str, mentions: Iterable[dict]) -> int:
-    producer = make_producer(bootstrap)
+def produce_mentions(bootstrap: str, topic: str, mentions: Iterable[dict], security: KafkaSecurity | None = None) -> int:
+    producer = make_producer(bootstrap, security)
     n = 0
     try:
         for m in mentions:
@@ -78,6 +81,7 @@ def ingest_files(
     *,
     rate: float | None = None,
     progress: bool = True,
+    security: KafkaSecurity | None = None,
 ) -> IngestReport:
     """Validate every record with the contract; good ones are produced, bad ones written to
     ``rejects_path`` as JSON lines ``{file, line, reason, detail, raw}``."""
@@ -85,7 +89,7 @@ def ingest_files(
 
     report = IngestReport()
     throttle = _Throttle(rate)
-    producer = make_producer(bootstrap)
+    producer = make_producer(bootstrap, security)
     pipeline = core.pipeline
     rejects = None
     now_ms = int(time.time() * 1000)

@@ -19,16 +19,19 @@ from pathlib import Path
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
+from streams.kafka_security import KafkaSecurity
 from streams.settings import Settings
 
 
-def group_lag(bootstrap: str, group: str, topics: list[str]) -> int | None:
+def group_lag(bootstrap: str, group: str, topics: list[str], security: KafkaSecurity | None = None) -> int | None:
     """Total lag of ``group`` on ``topics`` (None while it has committed nothing)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    auth = (security or KafkaSecurity()).kafka_python_kwargs()
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, **auth)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, **auth)
     try:
-        # kafka-python 3.x (pinned in pyproject): group id -> {TopicPartition: OffsetAndMetadata}
-        committed = admin.list_group_offsets({group: None}).get(group, {})
+        # kafka-python 3.x: list_group_offsets({group: None}) -> {group: {tp: OffsetAndMetadata}}
+        committed = {tp: om for tp, om in admin.list_group_offsets({group: None}).get(group, {}).items()
+                     if om.offset >= 0}
         tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
         if not tps:
             return None
@@ -56,6 +59,7 @@ def rebuild(settings: Settings, new_app_id: str, *, timeout_s: float, web_port: 
     )
     env.pop("BUZZWATCH_ALERTMANAGER_URL")
     env.pop("BUZZWATCH_WEBHOOK_URL")
+    env.pop("BUZZWATCH_WEBHOOK_URL_FILE", None)  # notifications off: the file form too
     if settings.config_path:
         env["BUZZWATCH_CONFIG"] = str(settings.config_path)
     log = log_path.open("ab")
@@ -69,7 +73,7 @@ def rebuild(settings: Settings, new_app_id: str, *, timeout_s: float, web_port: 
             if proc.poll() is not None:
                 echo(f"catch-up worker exited with {proc.returncode}; see {log_path}")
                 return False
-            lag = group_lag(bootstrap, new_app_id, topics)
+            lag = group_lag(bootstrap, new_app_id, topics, settings.kafka_security)
             echo(f"lag of {new_app_id}: {'(starting)' if lag is None else lag}")
             if lag == 0:
                 zero_since = zero_since or time.monotonic()

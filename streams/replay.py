@@ -84,9 +84,10 @@ def replay(
     dlq_topic = f"replay.{name}.mentions.dlq"
     target = out_dir / name
     target.mkdir(parents=True, exist_ok=True)
+    auth = settings.kafka_security.kafka_python_kwargs()
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
-                             max_poll_records=FETCH_BATCH, auto_offset_reset="earliest")
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
+                             max_poll_records=FETCH_BATCH, auto_offset_reset="earliest", **auth)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20, **auth)
     started = time.monotonic()
     try:
         plan = plan_range(consumer, topic, from_ms, to_ms)

@@ -9,6 +9,18 @@ variable                        meaning                                       de
 ==============================  ===========================================  =================
 BUZZWATCH_CONFIG                path of the TOML file                         config/buzzwatch.toml
 BUZZWATCH_KAFKA                 bootstrap servers of an existing Kafka        local broker
+BUZZWATCH_KAFKA_SECURITY_PROTOCOL  PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL  PLAINTEXT
+BUZZWATCH_KAFKA_SASL_MECHANISM  PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512          (none)
+BUZZWATCH_KAFKA_SASL_USERNAME   SASL user name                                (none)
+BUZZWATCH_KAFKA_SASL_PASSWORD   SASL password (secret; or ..._PASSWORD_FILE)  (none)
+BUZZWATCH_KAFKA_SASL_PASSWORD_FILE  file holding the SASL password            (none)
+BUZZWATCH_KAFKA_SSL_CAFILE      PEM CA bundle that signed the brokers' certs  system CAs
+BUZZWATCH_KAFKA_SSL_CERTFILE    PEM client certificate (mutual TLS)           (none)
+BUZZWATCH_KAFKA_SSL_KEYFILE     PEM key of the client certificate             (none)
+BUZZWATCH_KAFKA_SSL_KEY_PASSWORD  password of that key (secret; or ..._FILE)  (none)
+BUZZWATCH_KAFKA_SSL_KEY_PASSWORD_FILE  file holding the key password          (none)
+BUZZWATCH_KAFKA_SSL_CHECK_HOSTNAME  verify the broker's name (true/false)     true
+BUZZWATCH_KAFKA_CONNECT_TIMEOUT_S  bound of the start-up access check (s)     10
 BUZZWATCH_APP_ID                Faust app id (consumer group, table names)    buzzwatch
 BUZZWATCH_WEB_HOST              address of the metrics/web server             127.0.0.1
 BUZZWATCH_WEB_PORT              port of the metrics/web server (/metrics)     6066
@@ -16,12 +28,19 @@ BUZZWATCH_PARTITIONS            partitions of mentions and mentions.scored    4
 BUZZWATCH_TOPIC_PREFIX          prefix for all topic names                    (none)
 BUZZWATCH_ALERTMANAGER_URL      Alertmanager base URL (API v2)                (off)
 BUZZWATCH_WEBHOOK_URL           Slack-compatible webhook URL (secret)         (off)
+BUZZWATCH_WEBHOOK_URL_FILE      file holding the webhook URL                  (off)
 BUZZWATCH_GRAFANA_URL           Grafana base URL for links in alerts          http://127.0.0.1:3000
 BUZZWATCH_DATA_DIR              Faust data dir                                .cache/buzzwatch/worker
 BUZZWATCH_ALERTS_TOPIC          alerts topic (overrides the prefixed name)    buzz.alerts
 BUZZWATCH_INSTANCE_ID           stable, unique id of this worker (static      (none: dynamic)
                                 group membership: a restart rejoins at once)
 ==============================  ===========================================  =================
+
+Secrets (the SASL password, the key password, the webhook URL) come only from the environment
+or from the file a ``*_FILE`` variable names (compose and Kubernetes secrets), never from the
+TOML file: a secret there is an error that says where to put it (``streams.secret_values``).
+``repr(settings)`` shows them as stars. Relative ``ssl_*`` paths in the TOML file are relative
+to the file; in the environment, to the working directory.
 """
 
 from __future__ import annotations
@@ -32,29 +51,12 @@ from pathlib import Path
 from typing import Mapping
 
 from buzzwatch.config import ConfigError, CoreConfig, read_toml
+from streams.kafka_security import KafkaSecurity
+from streams.secret_values import SecretStr, read_secret
+
+__all__ = ["ConfigError", "KafkaSecurity", "SecretStr", "Settings", "Topics", "load_settings"]
 
 DEFAULT_CONFIG = Path("config/buzzwatch.toml")
-
-
-class SecretStr:
-    """A string that does not print itself (webhook URLs carry tokens)."""
-
-    def __init__(self, value: str):
-        self._value = value
-
-    def get_secret_value(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "SecretStr('**********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SecretStr) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class Settings:
     core: CoreConfig = field(default_factory=CoreConfig)
     config_path: Path | None = None
     bootstrap: str | None = None  # None: the local broker of `buzzwatch kafka up`
+    kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
+    kafka_connect_timeout_s: float = 10.0  # bound of the access check every command runs first
     app_id: str = "buzzwatch"
     web_host: str = "127.0.0.1"
     web_port: int = 6066
@@ -119,6 +123,73 @@ class Settings:
         return replace(self, **changes)
 
 
+_KAFKA_KEYS = {
+    "bootstrap", "security_protocol", "sasl_mechanism", "sasl_username", "ssl_cafile", "ssl_certfile",
+    "ssl_keyfile", "ssl_check_hostname", "connect_timeout_s",
+}
+# secrets: accepted from the environment (or a *_FILE), refused in the TOML file
+_SECRET_KEYS = {
+    ("kafka", "sasl_password"): "BUZZWATCH_KAFKA_SASL_PASSWORD",
+    ("kafka", "ssl_key_password"): "BUZZWATCH_KAFKA_SSL_KEY_PASSWORD",
+    ("alerting", "webhook_url"): "BUZZWATCH_WEBHOOK_URL",
+}
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def _boolean(raw) -> bool:
+    """``true``/``false`` (also 1/0, yes/no, on/off) from the environment; TOML booleans as is.
+
+    >>> _boolean("False"), _boolean(True)
+    (False, True)
+    """
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
+def _kafka_security(kafka: dict, env: Mapping[str, str], path: Path) -> KafkaSecurity:
+    """The ``[kafka]`` security keys, each overridden by its ``BUZZWATCH_KAFKA_*`` variable."""
+
+    def text(key: str) -> str | None:
+        raw = env.get(f"BUZZWATCH_KAFKA_{key.upper()}") or None
+        if raw is not None:
+            return raw
+        value = kafka.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"{path}: [kafka] {key} must be a string, got {value!r}")
+        return value or None
+
+    def file(key: str) -> Path | None:
+        from_env = env.get(f"BUZZWATCH_KAFKA_{key.upper()}") or None
+        if from_env is not None:
+            return Path(from_env)
+        value = text(key)
+        return None if value is None else (path.parent / value if not Path(value).is_absolute() else Path(value))
+
+    env_check = env.get("BUZZWATCH_KAFKA_SSL_CHECK_HOSTNAME") or None
+    try:
+        check_hostname = _boolean(env_check if env_check is not None else kafka.get("ssl_check_hostname", True))
+    except ValueError as exc:
+        where = "$BUZZWATCH_KAFKA_SSL_CHECK_HOSTNAME" if env_check is not None else f"{path}: [kafka] ssl_check_hostname"
+        raise ConfigError(f"{where}: {exc}") from None
+    protocol = text("security_protocol")
+    mechanism = text("sasl_mechanism")
+    return KafkaSecurity(
+        protocol=protocol.upper() if protocol else "PLAINTEXT",
+        sasl_mechanism=mechanism.upper() if mechanism else None,
+        sasl_username=text("sasl_username"),
+        sasl_password=read_secret(env, "BUZZWATCH_KAFKA_SASL_PASSWORD"),
+        ssl_cafile=file("ssl_cafile"),
+        ssl_certfile=file("ssl_certfile"),
+        ssl_keyfile=file("ssl_keyfile"),
+        ssl_key_password=read_secret(env, "BUZZWATCH_KAFKA_SSL_KEY_PASSWORD"),
+        ssl_check_hostname=check_hostname,
+    )
+
+
 _WORKER_KEYS = {
     "app_id", "web_host", "web_port", "batch_size", "batch_within_s", "watermark_interval_s",
     "data_dir", "delivery_retries", "delivery_timeout_s", "notify_max_age_s",
@@ -136,9 +207,17 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
     worker = data.get("worker", {})
     topics_cfg = data.get("topics", {})
     alerting = data.get("alerting", {})
+    for (section, key), variable in _SECRET_KEYS.items():
+        if key in data.get(section, {}):
+            raise ConfigError(f"{path}: [{section}] {key}: secrets are not read from the config file; set "
+                              f"${variable} or ${variable}_FILE (a file holding it, e.g. a compose secret)")
     unknown = set(worker) - _WORKER_KEYS
     if unknown:
         raise ConfigError(f"{path}: [worker]: unknown key(s) {', '.join(sorted(unknown))}")
+    unknown = set(kafka) - _KAFKA_KEYS
+    if unknown:
+        raise ConfigError(f"{path}: [kafka]: unknown key(s) {', '.join(sorted(unknown))}; "
+                          f"known: {', '.join(sorted(_KAFKA_KEYS))}")
     names = {k: v for k, v in topics_cfg.items() if k in ("mentions", "scored", "dlq", "alerts")}
     topics = Topics(**names).prefixed(env.get("BUZZWATCH_TOPIC_PREFIX", topics_cfg.get("prefix", "")))
     if env.get("BUZZWATCH_ALERTS_TOPIC"):
@@ -153,7 +232,10 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         except ValueError as exc:
             raise ConfigError(f"${env_name}={raw!r}: {exc}") from exc
 
-    webhook = pick("BUZZWATCH_WEBHOOK_URL", alerting.get("webhook_url"))
+    security = _kafka_security(kafka, env, path)
+    connect_timeout_s = pick("BUZZWATCH_KAFKA_CONNECT_TIMEOUT_S", kafka.get("connect_timeout_s", 10.0), float)
+    if not (isinstance(connect_timeout_s, (int, float)) and connect_timeout_s > 0):
+        raise ConfigError(f"[kafka] connect_timeout_s must be a number > 0, got {connect_timeout_s!r}")
     grafana_url = pick("BUZZWATCH_GRAFANA_URL", alerting.get("grafana_url", "http://127.0.0.1:3000"))
     if grafana_url != core.alerting.get("grafana_url", grafana_url):
         # the environment wins over the file for the core too: alert links are built there
@@ -164,6 +246,8 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         core=core,
         config_path=path,
         bootstrap=pick("BUZZWATCH_KAFKA", kafka.get("bootstrap")),
+        kafka_security=security,
+        kafka_connect_timeout_s=float(connect_timeout_s),
         app_id=pick("BUZZWATCH_APP_ID", worker.get("app_id", "buzzwatch")),
         web_host=pick("BUZZWATCH_WEB_HOST", worker.get("web_host", "127.0.0.1")),
         web_port=pick("BUZZWATCH_WEB_PORT", int(worker.get("web_port", 6066)), int),
@@ -174,7 +258,7 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         batch_within_s=float(worker.get("batch_within_s", 0.5)),
         watermark_interval_s=float(worker.get("watermark_interval_s", 1.0)),
         alertmanager_url=pick("BUZZWATCH_ALERTMANAGER_URL", alerting.get("alertmanager_url")),
-        webhook_url=SecretStr(webhook) if webhook else None,
+        webhook_url=read_secret(env, "BUZZWATCH_WEBHOOK_URL"),
         grafana_url=grafana_url,
         delivery_retries=int(worker.get("delivery_retries", 5)),
         delivery_timeout_s=float(worker.get("delivery_timeout_s", 5.0)),

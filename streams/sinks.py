@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 
@@ -96,7 +96,7 @@ def webhook_payload(event: dict) -> dict:
 @dataclass
 class Sink:
     name: str
-    url: str
+    url: str = field(repr=False)  # a webhook URL carries its token: never in a repr or a log
     retries: int = 5
     timeout_s: float = 5.0
     backoff_s: float = 0.5

@@ -70,19 +70,23 @@ def topic_specs(partitions: int = 4, names: dict | None = None, replication: int
     ]
 
 
-def _admin(bootstrap: str):
+def _admin(bootstrap: str, security=None):
+    """kafka-python's admin client with the process's TLS/SASL settings (None: PLAINTEXT)."""
     from kafka.admin import KafkaAdminClient
 
-    return KafkaAdminClient(bootstrap_servers=bootstrap, client_id="buzzwatch-topics", request_timeout_ms=30_000)
+    from streams.kafka_security import KafkaSecurity
+
+    return KafkaAdminClient(bootstrap_servers=bootstrap, client_id="buzzwatch-topics", request_timeout_ms=30_000,
+                            **(security or KafkaSecurity()).kafka_python_kwargs())
 
 
-def create_topics(bootstrap: str, specs: list[TopicSpec]) -> list[str]:
+def create_topics(bootstrap: str, specs: list[TopicSpec], security=None) -> list[str]:
     """Create the topics that do not exist yet (existing ones are left untouched, even if their
     settings differ: check with ``describe_topics``). Returns the names it created, once each
     is visible in metadata with a leader, so producers can use them right away."""
     from kafka.errors import TopicAlreadyExistsError, for_code
 
-    admin = _admin(bootstrap)
+    admin = _admin(bootstrap, security)
     try:
         existing = set(admin.list_topics())
         todo = {s.name: {"num_partitions": s.partitions, "replication_factor": s.replication,
@@ -107,12 +111,12 @@ def create_topics(bootstrap: str, specs: list[TopicSpec]) -> list[str]:
         admin.close()
 
 
-def describe_topics(bootstrap: str, names: list[str]) -> list[dict]:
+def describe_topics(bootstrap: str, names: list[str], security=None) -> list[dict]:
     """Partitions, replication factor, ``retention.ms`` and ``cleanup.policy`` of each topic
     (effective values, defaults included); a missing topic gives ``exists: False``."""
     from kafka.admin import ConfigResource, ConfigResourceType
 
-    admin = _admin(bootstrap)
+    admin = _admin(bootstrap, security)
     try:
         existing = set(admin.list_topics())  # first: a metadata request for a missing topic could auto-create it
         present = [n for n in names if n in existing]

@@ -47,7 +47,8 @@ def run_worker(settings: Settings, loglevel: str = "warn") -> None:
     # The app's own intermediate topic must exist with the right partition count before the
     # agents start (broker auto-creation would give it one partition).
     create_topics(settings.kafka_bootstrap(), topic_specs(settings.partitions, settings.topics.as_dict(),
-                                                          replication=settings.replication))
+                                                          replication=settings.replication),
+                  security=settings.kafka_security)
     parts = build_worker(settings)
     worker = faust.Worker(parts.app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()

@@ -87,9 +87,9 @@ def buzzwatch(*args: str, env: dict, timeout: float = 120, check: bool = True) -
 
 
 @contextlib.contextmanager
-def running_worker(env: dict, log_path: Path):
+def running_worker(env: dict, log_path: Path, loglevel: str = "warn"):
     log = log_path.open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warn"],
+    proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", loglevel],
                             env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     try:
         yield proc

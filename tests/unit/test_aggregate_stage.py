@@ -100,3 +100,10 @@ def test_batch_boundaries_do_not_change_what_is_counted_or_alerted(batch):
     assert events == ref.events
     for brand in ("acme", "globex"):
         assert stage.state(brand).buckets.to_dict() == reference.state(brand).buckets.to_dict()
+
+
+def test_a_record_of_a_brand_nobody_configured_grows_no_state():
+    stage = AggregateStage(CFG)
+    out = stage.process([(0, m(1, brand="unknown-co")), (0, m(2))])
+    assert [i for i, _ in out.failed] == [0] and "not configured" in str(out.failed[0][1])
+    assert sorted(stage.cache) == ["acme"]

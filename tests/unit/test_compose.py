@@ -1,5 +1,6 @@
 """docker-compose.yml cannot run here, so it is checked for consistency instead."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,93 @@ def test_dockerfile_builds_the_packages_the_worker_needs():
     for part in ("buzzwatch", "streams", "agents", "config"):
         assert f"COPY {part}" in docker
     assert 'ENTRYPOINT ["buzzwatch"]' in docker
+
+
+# --- the SASL_SSL option (docker-compose.sasl-ssl.yml over docker-compose.yml) -------------
+SECURE = yaml.safe_load((ROOT / "docker-compose.sasl-ssl.yml").read_text())
+
+
+def interpolate(value: str) -> str:
+    """Compose's ``${VAR:-default}`` with nothing set: the default."""
+    return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(value))
+
+
+def merged_env(service: str) -> dict[str, str]:
+    """A service's environment with the option applied (compose merges the maps by key)."""
+    env = {**SERVICES[service].get("environment", {}), **SECURE["services"][service].get("environment", {})}
+    return {k: interpolate(v) for k, v in env.items()}
+
+
+def image_properties(env: dict) -> dict[str, str]:
+    """The server properties the apache/kafka image renders from KAFKA_* variables (its
+    utility ConvertKey: one _ is ".", __ is "_", ___ is "-"; entries whose value holds "=" are dropped)."""
+    props = {}
+    for key, value in env.items():
+        if not key.startswith("KAFKA_") or "=" in str(value):
+            continue
+        name = re.sub(r"[^_]_[^_]", lambda m: m.group(0).replace("_", "."), key[len("KAFKA_"):])
+        props[name.replace("___", "-").replace("__", "_").lower()] = str(value)
+    return props
+
+
+def test_secure_option_gives_kafka_a_scram_listener_the_workers_use():
+    props = image_properties(merged_env("kafka"))
+    advertised = dict(item.split("://") for item in props["advertised.listeners"].split(","))
+    protocols = dict(item.split(":") for item in props["listener.security.protocol.map"].split(","))
+    secure = [name for name, protocol in protocols.items() if protocol == "SASL_SSL"]
+    assert len(secure) == 1
+    listener = secure[0].lower()
+    worker = merged_env("worker")
+    assert advertised[secure[0]] == worker["BUZZWATCH_KAFKA"] == merged_env("topics")["BUZZWATCH_KAFKA"]
+    assert props[f"listener.name.{listener}.sasl.enabled.mechanisms"] == worker["BUZZWATCH_KAFKA_SASL_MECHANISM"]
+    mechanism = worker["BUZZWATCH_KAFKA_SASL_MECHANISM"].lower()
+    assert props[f"listener.name.{listener}.{mechanism}.sasl.jaas.config"].endswith("ScramLoginModule required;")
+    assert props["ssl.keystore.type"] == "PEM"
+    assert props["ssl.keystore.location"] == "/run/secrets/kafka_keystore" in [
+        f"/run/secrets/{s}" for s in SECURE["services"]["kafka"]["secrets"]]
+    # the image's start script demands JKS keystore variables for an advertised "SSL://" listener
+    assert "SSL://" not in props["advertised.listeners"] and "SASL_" not in props["advertised.listeners"]
+
+
+def test_secure_option_creates_the_user_the_workers_log_in_as():
+    users = SECURE["services"]["kafka-users"]
+    command = " ".join(users["command"])
+    assert "SCRAM-SHA-512=[password=$$(cat /run/secrets/kafka_sasl_password)]" in command
+    assert interpolate(users["environment"]["BUZZWATCH_KAFKA_SASL_USERNAME"]) == merged_env("worker")["BUZZWATCH_KAFKA_SASL_USERNAME"]
+    assert "kafka_sasl_password" in users["secrets"]
+    assert SECURE["services"]["topics"]["depends_on"]["kafka-users"]["condition"] == "service_completed_successfully"
+
+
+def test_secure_option_worker_settings_load_from_its_environment_and_secret_files(tmp_path):
+    from streams.local_certs import compose_secrets
+    from streams.settings import load_settings
+
+    made = compose_secrets(tmp_path / "secrets")
+    files = {name: Path(spec["file"]) for name, spec in SECURE["secrets"].items()}
+    assert all(str(f).startswith("deploy/secrets/") for f in files.values())
+    assert {f.name for f in files.values()} == {p.name for p in made}  # the generator makes every one
+    for service in ("worker", "topics"):
+        mounted = {f"/run/secrets/{s}": str(tmp_path / "secrets" / files[s].name) for s in SECURE["services"][service]["secrets"]}
+        env = merged_env(service)
+        for key, value in env.items():
+            if key.endswith("_FILE") or value.startswith("/run/secrets/"):
+                assert value in mounted, f"{service}: {key}={value} is not a secret it mounts"
+        env = {k: mounted.get(v, v) for k, v in env.items()} | {"BUZZWATCH_CONFIG": str(ROOT / "config" / "buzzwatch.toml")}
+        sec = load_settings(env=env).kafka_security
+        assert (sec.protocol, sec.sasl_mechanism, sec.sasl_username) == ("SASL_SSL", "SCRAM-SHA-512", "buzzwatch")
+        assert sec.sasl_password.get_secret_value() == (tmp_path / "secrets" / "kafka_sasl_password").read_text()
+        assert sec.ssl_context() is not None
+
+
+def test_no_secret_value_is_written_in_a_compose_environment():
+    for doc in (COMPOSE, SECURE):
+        for name, svc in doc["services"].items():
+            for key, value in (svc.get("environment") or {}).items():
+                if any(word in key for word in ("PASSWORD", "WEBHOOK_URL", "SECRET", "TOKEN")) and not key.endswith("_FILE"):
+                    assert interpolate(value) == "", f"{name}: {key} carries a value; use {key}_FILE and a secret"
+
+
+def test_secure_option_env_names_are_ones_the_worker_reads():
+    read = set(re.findall(r"BUZZWATCH_[A-Z_]+", (ROOT / "streams" / "settings.py").read_text()))
+    for name in ("worker", "topics"):
+        assert set(SECURE["services"][name]["environment"]) <= read

@@ -1,0 +1,114 @@
+"""Metric labels stay bounded by the configuration, whatever the traffic.
+
+The pipeline is hostile input: anyone can post a mention naming any "brand", with any text,
+author and id. A label value taken from a mention would make a new time series per mention
+and, at 100,000 mentions, take Prometheus down. So the only domain label is ``brand``, it
+only ever holds a configured brand, and no label holds text, author or id. The flood below
+drives the same calls as the ingest and aggregate agents (core steps + ``streams.metrics``
+recorders), batch by batch, without Kafka; it also pushes records of unknown brands straight
+into the aggregate stage, as a foreign or older producer on ``mentions.scored`` could.
+"""
+
+from __future__ import annotations
+
+import time
+
+import orjson
+import pytest
+
+from buzzwatch.aggregate import AggregateStage, brand_gauges
+from buzzwatch.config import CoreConfig
+from buzzwatch.ingest import IngestStep, RawRecord
+from buzzwatch.mention import format_timestamp
+from buzzwatch.scored import ScoredMention
+from streams import metrics as M
+
+pytestmark = pytest.mark.security
+
+CORE = CoreConfig.from_dict({
+    "brands": [{"name": "Acme", "handles": ["@acme"]}, {"name": "Lavéria", "handles": ["@laveria"]}],
+    "pipeline": {"allowed_lateness_s": 60},
+})
+CONFIGURED = set(CORE.brand_names)
+T0 = 1_795_000_000_000 - 1_795_000_000_000 % 60_000
+FLOOD = 100_000
+BATCH = 2_000
+FOREIGN = 300  # brands pushed straight onto the aggregate stage, per round
+# every label name a Buzzwatch metric may carry (each from a small fixed set, or `brand`)
+ALLOWED_LABELS = {"brand", "window", "event", "reason", "sink", "outcome", "lang", "label", "stage", "le"}
+
+
+class Pipeline:
+    """Ingest + aggregate + metrics, in the agents' order (one raw partition, one scored one)."""
+
+    def __init__(self):
+        self.ingest = IngestStep(CORE)
+        self.stage = AggregateStage(CORE)
+        self.offset = 0
+
+    def feed(self, values: list[bytes], foreign: list[ScoredMention] = ()) -> None:
+        # Kafka record time a minute after each mention's event time (the future check reads it)
+        records = [RawRecord(0, self.offset + i, T0 + (self.offset + i) * 50 + 60_000, v) for i, v in enumerate(values)]
+        self.offset += len(records)
+        now_s = time.time()
+        result = self.ingest.process(records)
+        M.observe_ingest(result, records, now_s)
+        items = [(0, s) for s in [*result.scored, *foreign]] + [(0, m) for m in self.ingest.markers([0], 1)]
+        out = self.stage.process(items)
+        M.observe_aggregate(out.outcomes, out.closed, CONFIGURED, lambda b: brand_gauges(self.stage.state(b)),
+                            None, now_s)
+
+
+def hostile(i: int) -> bytes:
+    """A mention declaring and naming a brand nobody configured, with unique id, author, text;
+    one in ten also names a configured brand, so per-brand series are really being written."""
+    name = f"Unknown{i:06d}"
+    text = f"{name} scam @{name.lower()} #{name.lower()}" + (" @acme" if i % 10 == 0 else "")
+    return orjson.dumps({
+        "id": f"flood-{i}", "brand": name, "text": text, "lang": "en",
+        "created_at": format_timestamp(T0 + i * 50),  # event time moves (20 mentions/s): minutes close
+        "author": {"id": f"author-{i}", "name": f"Author {i}", "followers": i},
+        "url": f"https://example.invalid/{i}",
+    })
+
+
+def foreign_scored(i: int) -> ScoredMention:
+    return ScoredMention(id=f"foreign-{i}", brand=f"Foreign{i:06d}", created_at_ms=T0 + i * 50,
+                         lang="en", compound=-0.8, label="negative", text=f"foreign {i}", author=f"author-{i}")
+
+
+def series() -> dict[tuple[str, tuple], float]:
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for fam in M.REGISTRY.collect() for s in fam.samples}
+
+
+def test_a_flood_of_unknown_brands_adds_no_series():
+    pipe = Pipeline()
+    warm = 4_000  # 200 s of event time: Acme's minutes close, its series exist
+    pipe.feed([hostile(i) for i in range(warm)], [foreign_scored(i) for i in range(FOREIGN)])
+    after_warm_up = set(series())
+    for start in range(warm, warm + FLOOD, BATCH):
+        ids = range(start, min(start + BATCH, warm + FLOOD))
+        # more foreign brands in one flood batch (each one's state closes every minute after: kept few)
+        foreign = [foreign_scored(FOREIGN + i) for i in range(FOREIGN)] if start == warm + BATCH else []
+        pipe.feed([hostile(i) for i in ids], foreign)
+    after_flood = series()
+
+    assert set(after_flood) == after_warm_up, set(after_flood) ^ after_warm_up  # not one new series
+    brands_seen = {value for _, labels in after_flood for key, value in labels if key == "brand"}
+    assert brands_seen == {"Acme"}  # Lavéria gets series once it is mentioned; unknown names never
+    assert after_flood[("buzzwatch_brand_mentions_total", (("brand", "Acme"),))] > 0  # the path really ran
+    assert pipe.offset == warm + FLOOD
+
+
+def test_no_label_carries_text_author_or_id():
+    pipe = Pipeline()
+    pipe.feed([hostile(i) for i in range(4_000)], [foreign_scored(i) for i in range(FOREIGN)])
+    for name, labels in series():
+        if not name.startswith("buzzwatch_"):
+            continue
+        assert {key for key, _ in labels} <= ALLOWED_LABELS, name
+        for key, value in labels:
+            assert not any(part in value for part in ("flood-", "author", "Unknown", "Foreign", "scam", "http")), (name, key, value)
+            if key == "brand":
+                assert value in CONFIGURED, (name, value)
