@@ -45,6 +45,7 @@ class Pipeline:
     aggregator: Aggregator
     cache: dict[str, BrandState] = field(default_factory=dict)
     brand_partitions: dict[str, int] = field(default_factory=dict)
+    oncall: object = None  # agents.notify.OnCallDesk (book, acks, outbox tables) once registered
 
     def state(self, brand: str) -> BrandState:
         st = self.cache.get(brand)
@@ -101,6 +102,8 @@ def build_app(settings: Settings, *, with_web_metrics: bool = True) -> tuple[fau
         "alert_deliveries",
         partitions=1,
         schema=raw_schema,
+        key_type=bytes,  # the changelog serializers come from key_type/value_type, not the schema:
+        value_type=bytes,  # without them values are written and recovered as JSON
         use_partitioner=True,
     )
     pipe = Pipeline(

@@ -106,6 +106,25 @@ class Sink:
                                    grafana_url=grafana, team=cfg.team, escalation_team=cfg.escalation_team,
                                    acknowledged=acknowledged)
 
+    def refresh_body(self, event: dict, *, escalated: bool, answered: bool, resolved_by_person: bool) -> list[dict]:
+        """The Alertmanager alerts of an open episode, re-posted every ``resend_interval_s``:
+        ``BadBuzz`` (ended now when a person resolved it) and, once the clock escalated it,
+        ``BadBuzzUnanswered`` for the second team until someone acknowledges."""
+        now_iso = format_timestamp(int(time.time() * 1000))
+        alerts = self.alertmanager_body(event, acknowledged=answered)
+        if resolved_by_person:
+            alerts[0]["endsAt"] = now_iso
+        if escalated:
+            cfg = self.oncall.for_brand(event["brand"])
+            unanswered = {**alerts[0], "labels": dict(alerts[0]["labels"], alertname="BadBuzzUnanswered")}
+            unanswered.pop("endsAt", None)
+            if cfg.escalation_team:
+                unanswered["labels"]["team"] = cfg.escalation_team
+            if answered or resolved_by_person:
+                unanswered["endsAt"] = now_iso
+            alerts.append(unanswered)
+        return alerts
+
     def request(self, event: dict) -> tuple[str, bytes, dict[str, str]]:
         """URL, body and headers of the POST for ``event``."""
         headers = {"content-type": "application/json"}
