@@ -25,6 +25,9 @@ kafka_app = typer.Typer(help="Run a local single-node Apache Kafka (KRaft) for d
 topics_app = typer.Typer(help="Create and describe Buzzwatch's topics.", no_args_is_help=True)
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(topics_app, name="topics")
+from streams.alerts_cli import alerts_app  # noqa: E402 - the on-call commands live in their own module
+
+app.add_typer(alerts_app, name="alerts")
 
 ConfigOpt = typer.Option(None, "--config", "-c", help="TOML config file (default $BUZZWATCH_CONFIG or config/buzzwatch.toml).")
 
