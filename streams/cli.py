@@ -227,6 +227,7 @@ def backtest(
     out: Path = typer.Option(..., "--out", "-o", help="Alerts JSONL (lifecycle events)."),
     format: str = typer.Option("mentions", help="mentions | counts"),
     brand: Optional[str] = typer.Option(None, help="Brand name of a counts series (required with --format counts)."),
+    clock: bool = typer.Option(False, "--clock", help="Add the response clock's reminders / deadline_missed (event time, no acks)."),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """Run the same core as the workers over a file, offline; print a summary."""
@@ -238,7 +239,7 @@ def backtest(
     if format == "counts" and not brand:
         fail("--format counts needs --brand NAME")
     try:
-        run_backtest(settings.core, input, out, format, brand)
+        run_backtest(settings.core, input, out, format, brand, clock)
     except (ValueError, OSError) as exc:
         fail(str(exc))
 
