@@ -33,6 +33,7 @@ CLOCK_EVENTS = ("reminder", "deadline_missed")
 ACK_ACTIONS = ("ack", "note", "resolve")
 MAX_NOTES = 50  # an ack record is one compacted value: keep it small
 MAX_NOTE_CHARS = 1000
+MAX_POINTS = 50  # lifecycle points kept per alert for the chart when the brand's minutes are not at hand
 
 
 class OnCallError(ValueError):
@@ -204,6 +205,11 @@ def fold_event(book: dict, event: dict, config: OnCallConfig) -> dict:
     if kind in LIFECYCLE_EVENTS:
         entry["last"] = event
         entry["severity"] = event.get("severity", entry["severity"])
+        ev = event.get("evidence") or {}
+        if ev.get("observed_per_min") is not None:  # a few points for the page's chart (bounded)
+            point = [parse_timestamp_ms(event["detected_at"]), ev.get("observed_per_min"), ev.get("expected_per_min"),
+                     ev.get("negative_share"), ev.get("expected_negative_share")]
+            entry["points"] = (list(entry.get("points") or []) + [point])[-MAX_POINTS:]
     if kind == "resolved":
         entry["status"] = "resolved"
         entry["resolved_ms"] = parse_timestamp_ms(event["detected_at"])

@@ -130,6 +130,9 @@ def build_app(settings: Settings, *, with_web_metrics: bool = True) -> tuple[fau
     ingest.register(pipe)
     aggregate.register(pipe)
     notify.register(pipe)
+    from streams import alert_page
+
+    alert_page.register(pipe)  # /alerts pages on the worker's web server (needs notify's tables)
     if with_web_metrics:
         from streams.metrics import install_metrics_page
 
