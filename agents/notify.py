@@ -31,6 +31,7 @@ from buzzwatch.oncall import CLOCK_EVENTS, answered_at_ms, fold_event, status_of
 from streams import metrics as M
 from streams.sinks import Sink, configured_sinks, delivery_key
 
+BOOK_KEEP_MS = 7 * 86_400_000  # resolved alerts stay in the book (and on the page) this long, in event time
 RAW = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
 
 
@@ -184,6 +185,8 @@ def register(pipe) -> OnCallDesk:
             return
         for entry in desk.entries():
             if entry["status"] != "open":
+                if (entry.get("resolved_ms") or now_ms) < now_ms - BOOK_KEEP_MS:
+                    del desk.book[entry["alert_id"].encode("utf-8")]  # the book stays small; the topics keep history
                 continue
             for event in due_events(entry, desk.ack(entry["alert_id"]), now_ms, oncall.for_brand(entry["brand"])):
                 key = delivery_key(event)
