@@ -47,6 +47,8 @@ class OnCallDesk:
     acks_topic: object
     wake: dict[str, asyncio.Event] = field(default_factory=dict)
     clock_sent: set[str] = field(default_factory=set)
+    clock_seen_ms: int | None = None  # the event time the clock saw at its previous tick
+    alerts_position: int = 0  # next offset of the alerts topic the book has not folded
 
     # --- reading --------------------------------------------------------------------------------
     def entry(self, alert_id: str) -> dict | None:
@@ -97,6 +99,9 @@ def register(pipe) -> OnCallDesk:
                       app.Table("alert_outbox", **schema), acks_topic,
                       wake={s.name: asyncio.Event() for s in sinks})
     configured = set(settings.core.brand_names)
+    from faust.types import TP
+
+    alerts_tp = TP(t.alerts, 0)
 
     def enqueue(offset: int, event: dict, entry: dict) -> None:
         detected = parse_timestamp_ms(event.get("detected_at"))
@@ -121,6 +126,8 @@ def register(pipe) -> OnCallDesk:
     async def notify(stream):
         async for e in stream.events():
             topic, value = e.message.topic, e.value
+            if topic == t.alerts:  # (no await until the record is folded: the clock sees both or neither)
+                desk.alerts_position = e.message.offset + 1
             if not value:
                 continue
             try:
@@ -180,8 +187,24 @@ def register(pipe) -> OnCallDesk:
 
     @app.timer(settings.clock_interval_s)
     async def response_clock() -> None:
-        now_ms = desk.event_time_ms()
+        # The clock may only look at a time once every lifecycle event up to it is in the book.
+        # The aggregate stage sends a minute's events right after closing it, so: take the event
+        # time seen one tick ago, and use it only if the book has caught up with the end of the
+        # alerts topic as it is now (one tick later).
+        now_ms, desk.clock_seen_ms = desk.clock_seen_ms, desk.event_time_ms()
         if now_ms is None:
+            return
+        end = app.consumer.highwater(alerts_tp) if app.consumer else None
+        position = desk.alerts_position
+        if not position and end is not None:
+            # nothing read since this worker started: the book (restored from its changelog) is
+            # as far as the committed offset, where the consumer resumed
+            try:
+                position = await app.consumer.position(alerts_tp) or 0
+            except Exception:  # noqa: BLE001 - not assigned here (another worker owns the alerts)
+                position = 0
+        if end is None or position < end:
+            desk.clock_seen_ms = now_ms if desk.clock_seen_ms is None else min(now_ms, desk.clock_seen_ms)
             return
         for entry in desk.entries():
             if entry["status"] != "open":

@@ -61,15 +61,35 @@ def due_events(entry: dict, ack: dict | None, now_ms: int, cfg: BrandOnCall) -> 
     return out
 
 
+def as_of(entry: dict, at_ms: int) -> dict:
+    """The alert's latest lifecycle event detected at or before ``at_ms`` (its first one if
+    none): what a reminder due at ``at_ms`` reports, whether the worker noticed the point before
+    or after reading later escalations.
+
+    >>> e = {"history": [{"severity": "watch", "detected_at": "1970-01-01T00:01:00Z"},
+    ...                  {"severity": "critical", "detected_at": "1970-01-01T02:00:00Z"}], "last": None}
+    >>> as_of(e, HOUR_MS)["severity"], as_of(e, 3 * HOUR_MS)["severity"]
+    ('watch', 'critical')
+    """
+    from buzzwatch.mention import parse_timestamp_ms
+
+    history = entry.get("history") or ([entry["last"]] if entry.get("last") else [])
+    chosen = history[0] if history else {}
+    for event in history:
+        if (parse_timestamp_ms(event.get("detected_at")) or 0) <= at_ms:
+            chosen = event
+    return chosen
+
+
 def clock_event(entry: dict, due_ms: int, fields: dict) -> dict:
     """A ``buzz.alerts`` record for one clock point: the alert's latest lifecycle event with the
     point's kind, time and route (its evidence travels along, so a reminder is self-contained)."""
-    last = entry["last"] or {}
+    last = as_of(entry, due_ms)
     return {
         "alert_id": entry["alert_id"],
         "brand": entry["brand"],
         "event": fields["event"],
-        "severity": entry.get("severity") or last.get("severity"),
+        "severity": last.get("severity") or entry.get("severity"),
         "detected_at": format_timestamp(due_ms),
         "onset_at": format_timestamp(entry["onset_ms"]),
         "score": last.get("score"),

@@ -33,6 +33,7 @@ CLOCK_EVENTS = ("reminder", "deadline_missed")
 ACK_ACTIONS = ("ack", "note", "resolve")
 MAX_NOTES = 50  # an ack record is one compacted value: keep it small
 MAX_NOTE_CHARS = 1000
+MAX_HISTORY = 8  # lifecycle events kept per alert (opened, escalations, resolved)
 MAX_POINTS = 50  # lifecycle points kept per alert for the chart when the brand's minutes are not at hand
 
 
@@ -205,6 +206,8 @@ def fold_event(book: dict, event: dict, config: OnCallConfig) -> dict:
     if kind in LIFECYCLE_EVENTS:
         entry["last"] = event
         entry["severity"] = event.get("severity", entry["severity"])
+        # the clock stamps a reminder with the alert as it was at the reminder's due time
+        entry["history"] = (list(entry.get("history") or []) + [event])[-MAX_HISTORY:]
         ev = event.get("evidence") or {}
         if ev.get("observed_per_min") is not None:  # a few points for the page's chart (bounded)
             point = [parse_timestamp_ms(event["detected_at"]), ev.get("observed_per_min"), ev.get("expected_per_min"),
