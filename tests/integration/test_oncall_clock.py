@@ -19,9 +19,10 @@ from .harness import (
     buzzwatch, free_port, latest_by_key, metric, produce, scrape, read_topic, running_worker, unique, wait_for, worker_env, write_config,
 )
 from .oncall_helpers import lifecycle
+from .test_oncall_acks import am_alerts
 from .test_delivery_outage import FAST_ONCALL
 
-pytestmark = pytest.mark.kafka
+pytestmark = [pytest.mark.kafka, pytest.mark.prometheus]
 
 HOUR_MS = 3_600_000
 BRANDS = """
@@ -49,7 +50,7 @@ def clock_events(bootstrap: str, topic: str) -> list[dict]:
     return [e for e in events if e["event"] in ("reminder", "deadline_missed")]
 
 
-def test_reminders_escalation_and_deadline_missed_run_on_event_time(tmp_path, kafka_bootstrap):
+def test_reminders_escalation_and_deadline_missed_run_on_event_time(tmp_path, kafka_bootstrap, alertmanager):
     now = int(time.time() * 1000)
     t0 = now - now % 60_000 - 90 * 60_000  # onset 1.5 h ago: the first tick passes the 1 h point only
     config = write_config(tmp_path / "buzzwatch.toml", partitions=1, brands=BRANDS,
@@ -58,7 +59,8 @@ def test_reminders_escalation_and_deadline_missed_run_on_event_time(tmp_path, ka
     text = config.read_text().replace("[worker]\n", "[worker]\nnotify_max_age_s = 1e12\n")
     config.write_text(text.replace("[pipeline]\n", "[pipeline]\nmax_future_s = 200000\n"))
     prefix = unique("clock") + "."
-    env = worker_env(config, kafka_bootstrap, unique("clock-app"), prefix, free_port(), tmp_path / "data")
+    env = worker_env(config, kafka_bootstrap, unique("clock-app"), prefix, free_port(), tmp_path / "data",
+                     BUZZWATCH_ALERTMANAGER_URL=alertmanager)
     buzzwatch("topics", "create", env=env)
     alerts_topic = prefix + "buzz.alerts"
     acme = lifecycle("opened", onset=format_timestamp(t0), detected=format_timestamp(t0 + 5 * 60_000))
@@ -80,6 +82,14 @@ def test_reminders_escalation_and_deadline_missed_run_on_event_time(tmp_path, ka
         produce(kafka_bootstrap, prefix + "mentions", [(0, b"Acme", mention("m2", t0 + 30 * HOUR_MS))])
         wait_for(lambda: len(clock_events(kafka_bootstrap, alerts_topic)) >= 4 or None, timeout=60,
                  what="escalation and deadline_missed", proc=proc, log_path=log)
+        # the unanswered alert went to the second route in Alertmanager; the acknowledged one did not
+        unanswered = wait_for(lambda: [a for a in am_alerts(alertmanager, laveria["alert_id"])
+                                       if a["labels"]["alertname"] == "BadBuzzUnanswered"], timeout=30,
+                              what="BadBuzzUnanswered in Alertmanager", proc=proc, log_path=log)
+        assert unanswered[0]["labels"]["team"] == "comms-lead"
+        assert [a["labels"]["team"] for a in am_alerts(alertmanager, laveria["alert_id"])
+                if a["labels"]["alertname"] == "BadBuzz"] == ["social"]
+        assert not [a for a in am_alerts(alertmanager, acme["alert_id"]) if a["labels"]["alertname"] != "BadBuzz"]
         time.sleep(2)  # and nothing else
     got = clock_events(kafka_bootstrap, alerts_topic)
     assert [(e["brand"], e["after_hours"]) for e in first] == [("Acme", 1.0), ("Lavéria", 1.0)]
