@@ -27,7 +27,7 @@ import orjson
 
 from buzzwatch.deadline import due_events
 from buzzwatch.mention import parse_timestamp_ms
-from buzzwatch.oncall import CLOCK_EVENTS, answered_at_ms, fold_event, status_of, with_brand_settings
+from buzzwatch.oncall import CLOCK_EVENTS, answered_at_ms, escalated, fold_event, status_of, with_brand_settings
 from streams import metrics as M
 from streams.sinks import Sink, configured_sinks, delivery_key
 
@@ -235,8 +235,7 @@ def register(pipe) -> OnCallDesk:
             if pipe.delivered.get(f"alertmanager|{delivery_key(last)}".encode("utf-8")) != b"1":
                 continue  # not delivered yet: the outbox keeps the order, do not overtake it
             message = with_brand_settings(last, entry, oncall.for_brand(entry["brand"]))
-            alerts += am[0].refresh_body(message, escalated=any(k.startswith(("reminder", "deadline")) and
-                                                                 _escalated(k, entry, oncall) for k in entry["seen"]),
+            alerts += am[0].refresh_body(message, escalated=escalated(entry, oncall.for_brand(entry["brand"])),
                                          answered=answered_at_ms(ack) is not None, resolved_by_person=status == "resolved")
         for brand, (n_open, n_acked) in counts.items():
             M.ALERTS_OPEN.labels(brand).set(n_open)
@@ -250,13 +249,3 @@ def register(pipe) -> OnCallDesk:
     pipe.oncall = desk
     return desk
 
-
-def _escalated(seen_key: str, entry: dict, oncall) -> bool:
-    """Whether a clock key of ``entry`` went to the escalation route."""
-    if seen_key.startswith("deadline"):
-        return True
-    cfg = oncall.for_brand(entry["brand"])
-    try:
-        return float(seen_key.removeprefix("reminder:").removesuffix("h")) >= cfg.escalate_at_hours
-    except ValueError:
-        return False

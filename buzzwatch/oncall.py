@@ -246,6 +246,20 @@ def status_of(entry: dict, ack: dict | None) -> str:
     return "open"
 
 
+def escalated(entry: dict, cfg: BrandOnCall) -> bool:
+    """Whether the clock already sent this alert to the escalation route.
+
+    >>> escalated({"seen": ["opened", "reminder:1h"]}, BrandOnCall()), escalated({"seen": ["reminder:20h"]}, BrandOnCall())
+    (False, True)
+    """
+    for key in entry.get("seen", []):
+        if key == "deadline_missed":
+            return True
+        if key.startswith("reminder:") and float(key.removeprefix("reminder:").removesuffix("h")) >= cfg.escalate_at_hours:
+            return True
+    return False
+
+
 def with_brand_settings(event: dict, entry: dict, cfg: BrandOnCall) -> dict:
     """``event`` with the brand's own deadline and playbook in its evidence (the detector writes
     the global ones)."""

@@ -130,7 +130,11 @@ class Sink:
         headers = {"content-type": "application/json"}
         page, grafana = self.links(event)
         if self.name == "alertmanager":
-            return self.url.rstrip("/") + "/api/v2/alerts", orjson.dumps(self.alertmanager_body(event)), headers
+            body = self.alertmanager_body(event)
+            if event["event"] == "resolved":  # end the second-route alert too, if the clock raised one
+                body += [a for a in self.refresh_body(event, escalated=True, answered=True, resolved_by_person=True)
+                         if a["labels"]["alertname"] == "BadBuzzUnanswered"]
+            return self.url.rstrip("/") + "/api/v2/alerts", orjson.dumps(body), headers
         if self.name == "teams":
             return self.url, orjson.dumps(teams_payload(event, page_url=page, grafana_url=grafana)), headers
         if self.name == "json":

@@ -150,3 +150,13 @@ def test_signature_changes_with_the_body():
     a = sign_webhook("s", "msg_1", 1, b"{}")["webhook-signature"]
     b = sign_webhook("s", "msg_1", 1, b"{ }")["webhook-signature"]
     assert a != b and a.startswith("v1,")
+
+
+def test_resolving_ends_both_alertmanager_alerts():
+    from buzzwatch.oncall import BrandOnCall, OnCallConfig
+
+    sink = Sink("alertmanager", "http://am", oncall=OnCallConfig(BrandOnCall(team="social", escalation_team="lead")))
+    _, body, _ = sink.request(dict(event("x"), event="resolved"))
+    alerts = json.loads(body)
+    assert [(a["labels"]["alertname"], a["labels"]["team"], "endsAt" in a) for a in alerts] == [
+        ("BadBuzz", "social", True), ("BadBuzzUnanswered", "lead", True)]
