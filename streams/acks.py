@@ -75,6 +75,12 @@ def record_action(settings, alert_id: str, action: str, by: str, note: str | Non
         raise OnCallError(f"no alert {alert_id!r} in {settings.topics.alerts} (see `buzzwatch alerts list --all`)")
     rec = merge_ack(acks.get(alert_id), {"action": action, "by": by, "note": note, "at_ms": int(time.time() * 1000)})
     rec["alert_id"] = alert_id
+    from streams.topics import create_topics, topic_specs
+
+    # the broker would auto-create a missing acks topic without compaction: create it as specified
+    create_topics(settings.kafka_bootstrap(), [s for s in topic_specs(settings.partitions, settings.topics.as_dict(),
+                                                                       replication=settings.replication)
+                                               if s.name == settings.topics.acks])
     producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap(), acks="all")
     try:
         producer.send(settings.topics.acks, key=alert_id.encode("utf-8"), value=orjson.dumps(rec)).get(timeout=30)
