@@ -162,8 +162,12 @@ def register(pipe) -> OnCallDesk:
                         pass
                     continue
                 key = pending[0]
-                event = orjson.loads(desk.outbox[key])
-                outcome = await sink.attempt(session, event)
+                try:
+                    event = orjson.loads(desk.outbox[key])
+                    outcome = await sink.attempt(session, event)
+                except Exception:  # noqa: BLE001 - a bug or a bad URL must not stop delivery to the others
+                    app.log.exception("notify: %s delivery attempt failed unexpectedly; retrying", sink.name)
+                    outcome = "retry"
                 if outcome == "retry":
                     M.ALERT_DELIVERIES.labels(sink.name, "retried").inc()
                     await asyncio.sleep(backoff)
@@ -187,6 +191,12 @@ def register(pipe) -> OnCallDesk:
 
     @app.timer(settings.clock_interval_s)
     async def response_clock() -> None:
+        try:
+            await run_clock()
+        except Exception:  # noqa: BLE001 - a timer that raises stops the worker: log and try next tick
+            app.log.exception("notify: response clock tick failed")
+
+    async def run_clock() -> None:
         # The clock may only look at a time once every lifecycle event up to it is in the book.
         # The aggregate stage sends a minute's events right after closing it, so: take the event
         # time seen one tick ago, and use it only if the book has caught up with the end of the
@@ -220,6 +230,12 @@ def register(pipe) -> OnCallDesk:
 
     @app.timer(settings.resend_interval_s)
     async def refresh() -> None:
+        try:
+            await refresh_alertmanager_and_gauges()
+        except Exception:  # noqa: BLE001 - as above
+            app.log.exception("notify: refresh failed")
+
+    async def refresh_alertmanager_and_gauges() -> None:
         counts: dict[str, list[int]] = {b: [0, 0] for b in configured}
         am = [s for s in sinks if s.name == "alertmanager"]
         alerts = []
