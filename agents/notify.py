@@ -23,7 +23,9 @@ import time
 from dataclasses import dataclass, field
 
 import aiohttp
+import faust
 import orjson
+from faust.types import TP
 
 from buzzwatch.deadline import due_events
 from buzzwatch.mention import parse_timestamp_ms
@@ -90,8 +92,6 @@ def register(pipe) -> OnCallDesk:
     t = settings.topics
     acks_topic = app.topic(t.acks, partitions=1, **RAW)
     inbox = app.topic(t.alerts, t.acks, **RAW)
-    import faust
-
     raw_schema = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
     # key_type/value_type: the changelog serializers come from them (the schema alone gives JSON)
     schema = dict(partitions=1, schema=raw_schema, key_type=bytes, value_type=bytes, use_partitioner=True)
@@ -99,8 +99,6 @@ def register(pipe) -> OnCallDesk:
                       app.Table("alert_outbox", **schema), acks_topic,
                       wake={s.name: asyncio.Event() for s in sinks})
     configured = set(settings.core.brand_names)
-    from faust.types import TP
-
     alerts_tp = TP(t.alerts, 0)
 
     def enqueue(offset: int, event: dict, entry: dict) -> None:
