@@ -32,11 +32,14 @@ jdk:
 kafka-jars: venv jdk
 	$(PY) -m streams.kafka_local resolve
 
-# Prometheus (promtool) and Alertmanager binaries for the rules and delivery tests
+# Prometheus (promtool) and Alertmanager binaries for the rules and delivery tests; headless
+# chromium and its driver for the alert page's browser tests
 system-deps:
 	@command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 && \
 		{ command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1; } || \
 		$(MAKE) --no-print-directory _apt PKGS="prometheus prometheus-alertmanager"
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
+		$(MAKE) --no-print-directory _apt PKGS="chromium chromium-driver"
 
 # apt-get install $(PKGS), non-interactively, as root or through sudo (called only when missing)
 _apt:

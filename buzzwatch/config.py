@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from buzzwatch.brands import Brand
+from buzzwatch.oncall import OnCallConfig, OnCallError, split_brand_table
 
 
 class ConfigError(ValueError):
@@ -69,6 +70,7 @@ class CoreConfig:
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     detector: dict[str, Any] = field(default_factory=dict)
     alerting: dict[str, Any] = field(default_factory=dict)
+    oncall: OnCallConfig = field(default_factory=OnCallConfig)  # [oncall] + on-call keys of [[brands]]
 
     @property
     def brand_names(self) -> tuple[str, ...]:
@@ -84,12 +86,16 @@ class CoreConfig:
             raise ConfigError(f"[detector]/[alerting]: {exc}") from exc
 
     @classmethod
-    def from_dict(cls, data: dict) -> "CoreConfig":
+    def from_dict(cls, data: dict, oncall_deployment_keys: tuple[str, ...] = ()) -> "CoreConfig":
+        try:
+            oncall = OnCallConfig.from_dict(data, oncall_deployment_keys)
+        except (OnCallError, TypeError, ValueError) as exc:
+            raise ConfigError(str(exc)) from exc
         brands = []
         seen: set[str] = set()
         for i, raw in enumerate(data.get("brands", [])):
             try:
-                brand = Brand.from_dict(raw)
+                brand = Brand.from_dict(split_brand_table(raw)[0])
             except (TypeError, ValueError) as exc:
                 raise ConfigError(f"[[brands]] #{i + 1}: {exc}") from exc
             if brand.name in seen:
@@ -111,6 +117,7 @@ class CoreConfig:
             pipeline=pipeline,
             detector=dict(data.get("detector", {})),
             alerting=dict(data.get("alerting", {})),
+            oncall=oncall,
         )
         config.detection()  # eagerly: a typo in [detector] fails every command at start-up
         return config

@@ -80,6 +80,7 @@ class WorkerParts:
     ingest: IngestStep
     aggregate: AggregateStage
     ingest_agent: Any = None  # handles the ingest agent returns (streams.worker sets them)
+    oncall: Any = None  # agents.notify.OnCallDesk once registered (the alert pages read it)
 
 
 def build_app(settings: Settings) -> WorkerParts:

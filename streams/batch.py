@@ -43,7 +43,8 @@ def score_file(core: CoreConfig, input: str, out: str) -> tuple[int, int]:
     return n, bad
 
 
-def run_backtest(core: CoreConfig, input: str, out: Path, format: str, brand: str | None) -> list[dict]:
+def run_backtest(core: CoreConfig, input: str, out: Path, format: str, brand: str | None,
+                 clock: bool = False) -> list[dict]:
     from rich.console import Console
     from rich.table import Table
 
@@ -51,8 +52,11 @@ def run_backtest(core: CoreConfig, input: str, out: Path, format: str, brand: st
     if format == "counts":
         from buzzwatch.backtest import backtest_counts
 
+        from buzzwatch.backtest import read_counts_csv
+
         events = backtest_counts(core.detection(), input, brand)
         consumed = None
+        until_ms = max((s.start_ms + s.length_ms for s in read_counts_csv(input, brand)), default=None)
     else:
         from buzzwatch.offline import run_offline
 
@@ -63,12 +67,20 @@ def run_backtest(core: CoreConfig, input: str, out: Path, format: str, brand: st
         run = run_offline(core, values())
         events = run.events
         consumed = run
+        wm = run.stage.watermark(0)
+        until_ms = wm - run.stage.lateness_ms if wm is not None else None
+    if clock and until_ms is not None:
+        from buzzwatch.deadline import replay_clock
+
+        # the response clock over the closed minutes, as the workers run it (no acks offline)
+        events = replay_clock(events, {}, core.oncall, [until_ms])
     with open(out, "wb") as fh:
         for e in events:
             fh.write(orjson.dumps(e) + b"\n")
     table = Table("alert_id", "event", "severity", "detected_at", "score", title=f"{len(events)} lifecycle events -> {out}")
     for e in events:
-        table.add_row(e["alert_id"], e["event"], e["severity"], e["detected_at"], f"{e.get('score', 0):.2f}")
+        table.add_row(e["alert_id"], e["event"] + (f" {e['after_hours']:g}h" if e.get("after_hours") else ""),
+                      e["severity"], e["detected_at"], f"{e.get('score') or 0:.2f}")
     console.print(table)
     if consumed is not None:
         reasons: dict[str, int] = {}

@@ -25,6 +25,9 @@ kafka_app = typer.Typer(help="Run a local single-node Apache Kafka (KRaft) for d
 topics_app = typer.Typer(help="Create and describe Buzzwatch's topics.", no_args_is_help=True)
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(topics_app, name="topics")
+from streams.alerts_cli import alerts_app  # noqa: E402 - the on-call commands live in their own module
+
+app.add_typer(alerts_app, name="alerts")
 
 ConfigOpt = typer.Option(None, "--config", "-c", help="TOML config file (default $BUZZWATCH_CONFIG or config/buzzwatch.toml).")
 
@@ -235,6 +238,7 @@ def backtest(
     out: Path = typer.Option(..., "--out", "-o", help="Alerts JSONL (lifecycle events)."),
     format: str = typer.Option("mentions", help="mentions | counts"),
     brand: Optional[str] = typer.Option(None, help="Brand name of a counts series (required with --format counts)."),
+    clock: bool = typer.Option(False, "--clock", help="Add the response clock's reminders / deadline_missed (event time, no acks)."),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """Run the same core as the workers over a file, offline; print a summary."""
@@ -246,7 +250,7 @@ def backtest(
     if format == "counts" and not brand:
         fail("--format counts needs --brand NAME")
     try:
-        run_backtest(settings.core, input, out, format, brand)
+        run_backtest(settings.core, input, out, format, brand, clock)
     except (ValueError, OSError) as exc:
         fail(str(exc))
 

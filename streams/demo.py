@@ -111,7 +111,8 @@ def run_demo(settings: Settings, seconds: float | None) -> int:
         log = open(settings.data_dir.parent / "demo-worker.log", "ab")
         worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker"], env=env, stdout=log, stderr=log)
         url = f"http://{settings.web_host}:{settings.web_port}/metrics"
-        console.print(f"worker pid {worker.pid}; metrics at {url}; Ctrl-C to stop")
+        console.print(f"worker pid {worker.pid}; metrics at {url}; alerts at {url.removesuffix('/metrics')}/alerts; "
+                      "Ctrl-C to stop")
 
         producer = make_producer(bootstrap, settings.kafka_security)
         start_ms = int(time.time() * 1000) - HISTORY_MINUTES * 60_000

@@ -173,8 +173,33 @@ ALERT_EVENTS = Counter(
 )
 ALERT_DELIVERIES = Counter(
     "buzzwatch_alert_deliveries_total",
-    "Alert deliveries, by sink (alertmanager, webhook; all for too_old) and outcome (ok, failed, duplicate, too_old).",
+    "Alert deliveries, by sink (alertmanager, webhook, teams, json; all for too_old) and outcome (ok, failed, "
+    "duplicate, too_old, retried, rejected, refreshed, refresh_failed).",
     ["sink", "outcome"],
+    registry=REGISTRY,
+)
+ALERT_DELIVERY_BACKLOG = Gauge(
+    "buzzwatch_alert_delivery_backlog",
+    "Lifecycle events waiting in a sink's outbox (retried forever, in order, until the receiver takes them).",
+    ["sink"],
+    registry=REGISTRY,
+)
+ALERTS_OPEN = Gauge(
+    "buzzwatch_alerts_open",
+    "Alerts of the brand neither resolved by the detector nor by a person.",
+    ["brand"],
+    registry=REGISTRY,
+)
+ALERTS_ACKNOWLEDGED = Gauge(
+    "buzzwatch_alert_acknowledged",
+    "Open alerts of the brand that a person acknowledged (buzzwatch alerts ack, or the alert page).",
+    ["brand"],
+    registry=REGISTRY,
+)
+ALERT_CLOCK_EVENTS = Counter(
+    "buzzwatch_alert_clock_events_total",
+    "Response-clock events read back from the alerts topic, by brand and event (reminder, deadline_missed).",
+    ["brand", "event"],
     registry=REGISTRY,
 )
 ALERT_DELIVERY_SECONDS = Histogram(

@@ -158,10 +158,28 @@ def replay(
         for event in run.events:
             fh.write(orjson.dumps(event) + b"\n")
     report = build_report(run, name, topic, from_ms, to_ms, time.monotonic() - started)
+    report["clock_events"] = write_clock(settings, run, target / "clock.jsonl")
     report["alerts_topic"] = alerts_topic
     report["dlq_topic"] = dlq_topic
     (target / "report.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
     return report
+
+
+def write_clock(settings: Settings, run: OfflineRun, path: Path) -> int:
+    """The response clock over the replayed lifecycle events and the live acks (read only), up to
+    the replay's last closed minute, as the workers compute it (``buzzwatch.deadline``)."""
+    from buzzwatch.deadline import replay_clock
+    from buzzwatch.oncall import CLOCK_EVENTS
+    from streams.acks import read_acks
+
+    wm = run.stage.watermark(0)
+    ticks = [wm - run.stage.lateness_ms] if wm is not None else []
+    acks = read_acks(settings) if run.events else {}
+    clock = [e for e in replay_clock(run.events, acks, settings.core.oncall, ticks) if e["event"] in CLOCK_EVENTS]
+    with path.open("wb") as fh:
+        for event in clock:
+            fh.write(orjson.dumps(event) + b"\n")
+    return len(clock)
 
 
 def build_report(run: OfflineRun, name: str, topic: str, from_ms, to_ms, seconds: float) -> dict:

@@ -34,6 +34,11 @@ BUZZWATCH_DATA_DIR              Faust data dir                                .c
 BUZZWATCH_ALERTS_TOPIC          alerts topic (overrides the prefixed name)    buzz.alerts
 BUZZWATCH_INSTANCE_ID           stable, unique id of this worker (static      (none: dynamic)
                                 group membership: a restart rejoins at once)
+BUZZWATCH_ACKS_TOPIC            acks topic (overrides the prefixed name)      buzz.acks
+BUZZWATCH_TEAMS_URL             Teams Workflows webhook URL (secret)          (off)
+BUZZWATCH_JSON_WEBHOOK_URL      signed JSON webhook URL (Standard Webhooks)   (off)
+BUZZWATCH_WEBHOOK_SECRET        its signing secret (``whsec_`` + base64 ok)   (required with it)
+BUZZWATCH_PAGE_URL              base URL of the alert pages in messages       http://WEB_HOST:WEB_PORT
 ==============================  ===========================================  =================
 
 Secrets (the SASL password, the key password, the webhook URL) come only from the environment
@@ -69,17 +74,19 @@ class Topics:
     scored: str = "{app_id}.mentions.scored"
     dlq: str = "mentions.dlq"
     alerts: str = "buzz.alerts"
+    acks: str = "buzz.acks"
 
     def prefixed(self, prefix: str) -> "Topics":
         if not prefix:
             return self
-        return Topics(*(f"{prefix}{name}" for name in (self.mentions, self.scored, self.dlq, self.alerts)))
+        return Topics(*(f"{prefix}{name}" for name in (self.mentions, self.scored, self.dlq, self.alerts, self.acks)))
 
     def for_app(self, app_id: str) -> "Topics":
         return replace(self, scored=self.scored.format(app_id=app_id))
 
     def as_dict(self) -> dict[str, str]:
-        return {"mentions": self.mentions, "scored": self.scored, "dlq": self.dlq, "alerts": self.alerts}
+        return {"mentions": self.mentions, "scored": self.scored, "dlq": self.dlq, "alerts": self.alerts,
+                "acks": self.acks}
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,19 @@ class Settings:
     notify_max_age_s: float = 86_400.0  # older lifecycle events are not paged (e.g. after a rebuild)
     session_timeout_s: float = 10.0  # a crashed worker's partitions are reassigned after this
     instance_id: str | None = None  # static group membership (KIP-345): unique per worker
+    # on-call loop ([oncall] deployment keys, see ONCALL_KEYS)
+    teams_url: SecretStr | None = None
+    json_webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    page_url: str | None = None  # None: http://web_host:web_port
+    resend_interval_s: float = 60.0  # Alertmanager wants active alerts re-sent (30 s .. 3 min)
+    retry_backoff_s: float = 0.5  # first retry delay of a failed delivery, doubled each time ...
+    retry_max_backoff_s: float = 60.0  # ... up to this; deliveries are retried forever, in order
+    clock_interval_s: float = 5.0  # how often the response clock looks at the event time
+
+    @property
+    def alert_page_base(self) -> str:
+        return self.page_url or f"http://{self.web_host}:{self.web_port}"
 
     @property
     def topics(self) -> Topics:
@@ -190,6 +210,11 @@ def _kafka_security(kafka: dict, env: Mapping[str, str], path: Path) -> KafkaSec
     )
 
 
+
+ONCALL_KEYS = ("teams_url", "json_webhook_url", "page_url", "resend_interval_s", "retry_backoff_s",
+               "retry_max_backoff_s", "clock_interval_s")
+
+
 _WORKER_KEYS = {
     "app_id", "web_host", "web_port", "batch_size", "batch_within_s", "watermark_interval_s",
     "data_dir", "delivery_retries", "delivery_timeout_s", "notify_max_age_s",
@@ -202,7 +227,8 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
     env = os.environ if env is None else env
     path = Path(path or env.get("BUZZWATCH_CONFIG") or DEFAULT_CONFIG)
     data = read_toml(path)
-    core = CoreConfig.from_dict(data)
+    core = CoreConfig.from_dict(data, ONCALL_KEYS)
+    oncall = data.get("oncall", {})
     kafka = data.get("kafka", {})
     worker = data.get("worker", {})
     topics_cfg = data.get("topics", {})
@@ -218,10 +244,12 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
     if unknown:
         raise ConfigError(f"{path}: [kafka]: unknown key(s) {', '.join(sorted(unknown))}; "
                           f"known: {', '.join(sorted(_KAFKA_KEYS))}")
-    names = {k: v for k, v in topics_cfg.items() if k in ("mentions", "scored", "dlq", "alerts")}
+    names = {k: v for k, v in topics_cfg.items() if k in ("mentions", "scored", "dlq", "alerts", "acks")}
     topics = Topics(**names).prefixed(env.get("BUZZWATCH_TOPIC_PREFIX", topics_cfg.get("prefix", "")))
     if env.get("BUZZWATCH_ALERTS_TOPIC"):
         topics = replace(topics, alerts=env["BUZZWATCH_ALERTS_TOPIC"])
+    if env.get("BUZZWATCH_ACKS_TOPIC"):
+        topics = replace(topics, acks=env["BUZZWATCH_ACKS_TOPIC"])
 
     def pick(env_name: str, value, cast=str):
         raw = env.get(env_name)
@@ -242,6 +270,10 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         core = replace(core, alerting={**core.alerting, "grafana_url": grafana_url})
     elif "grafana_url" not in core.alerting and env.get("BUZZWATCH_GRAFANA_URL"):
         core = replace(core, alerting={**core.alerting, "grafana_url": grafana_url})
+    teams = read_secret(env, "BUZZWATCH_TEAMS_URL")
+    if teams is None and oncall.get("teams_url"):
+        teams = SecretStr(oncall["teams_url"])
+    secret = read_secret(env, "BUZZWATCH_WEBHOOK_SECRET")
     settings = Settings(
         core=core,
         config_path=path,
@@ -266,9 +298,19 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         notify_max_age_s=float(worker.get("notify_max_age_s", 86_400.0)),
         session_timeout_s=float(worker.get("session_timeout_s", 10.0)),
         instance_id=pick("BUZZWATCH_INSTANCE_ID", worker.get("instance_id")) or None,
+        teams_url=teams,
+        json_webhook_url=pick("BUZZWATCH_JSON_WEBHOOK_URL", oncall.get("json_webhook_url")),
+        webhook_secret=secret,
+        page_url=pick("BUZZWATCH_PAGE_URL", oncall.get("page_url")),
+        resend_interval_s=float(oncall.get("resend_interval_s", 60.0)),
+        retry_backoff_s=float(oncall.get("retry_backoff_s", 0.5)),
+        retry_max_backoff_s=float(oncall.get("retry_max_backoff_s", 60.0)),
+        clock_interval_s=float(oncall.get("clock_interval_s", 5.0)),
     )
     if not 6.0 <= settings.session_timeout_s <= 300.0:
         raise ConfigError("[worker]: session_timeout_s must be between 6 and 300 (broker limits)")
+    if settings.json_webhook_url and not settings.webhook_secret:
+        raise ConfigError("a signed JSON webhook needs its secret in $BUZZWATCH_WEBHOOK_SECRET")
     if settings.partitions < 1:
         raise ConfigError("partitions must be >= 1")
     return settings

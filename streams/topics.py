@@ -16,6 +16,9 @@ mentions.dlq         1           30 days    delete   dead letters (original byte
 buzz.alerts          1           30 days    delete   alert lifecycle events keyed by brand; one
                                                      partition keeps the global order that notify and
                                                      audits read; a month covers any incident review
+buzz.acks            1           forever    compact  acknowledgements, one cumulative record per
+                                                     alert_id (who acked, notes, resolved): every
+                                                     worker, the CLI and replays read the latest
 ===================  ==========  =========  =======  ================================================
 
 Replication is 1 on the local single-node broker and configurable for a real cluster. Faust
@@ -30,7 +33,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 DAY_MS = 86_400_000
-DEFAULT_NAMES = {"mentions": "mentions", "scored": "mentions.scored", "dlq": "mentions.dlq", "alerts": "buzz.alerts"}
+DEFAULT_NAMES = {"mentions": "mentions", "scored": "mentions.scored", "dlq": "mentions.dlq", "alerts": "buzz.alerts",
+                 "acks": "buzz.acks"}
 DESCRIBED_CONFIGS = ("retention.ms", "cleanup.policy")
 
 
@@ -46,10 +50,10 @@ class TopicSpec:
 
 def topic_specs(partitions: int = 4, names: dict | None = None, replication: int = 1,
                 prefix: str = "") -> list[TopicSpec]:
-    """The four Buzzwatch topics; ``names`` overrides by role (mentions, scored, dlq, alerts).
+    """The Buzzwatch topics; ``names`` overrides by role (mentions, scored, dlq, alerts).
 
     >>> [(s.name, s.partitions, int(s.config["retention.ms"]) // DAY_MS) for s in topic_specs(6, prefix="t.")]
-    [('t.mentions', 6, 7), ('t.mentions.scored', 6, 1), ('t.mentions.dlq', 1, 30), ('t.buzz.alerts', 1, 30)]
+    [('t.mentions', 6, 7), ('t.mentions.scored', 6, 1), ('t.mentions.dlq', 1, 30), ('t.buzz.alerts', 1, 30), ('t.buzz.acks', 1, -1)]
     """
     if partitions < 1 or replication < 1:
         raise ValueError("partitions and replication must be >= 1")
@@ -67,6 +71,7 @@ def topic_specs(partitions: int = 4, names: dict | None = None, replication: int
         spec("scored", partitions, 1),  # same P as mentions and the table: co-partitioned by brand
         spec("dlq", 1, 30),
         spec("alerts", 1, 30),  # one partition: one global order of lifecycle events
+        TopicSpec(n["acks"], 1, replication, {"cleanup.policy": "compact", "retention.ms": "-1"}),
     ]
 
 

@@ -21,7 +21,19 @@ def build_worker(settings: Settings, *, with_web_metrics: bool = True) -> Worker
                                         step=parts.ingest, settings=settings)
     agents.aggregate.register(app, source=topics.scored, alerts=topics.alerts, dlq=topics.dlq,
                               stage=parts.aggregate, settings=settings)
-    agents.notify.register(app, alerts=topics.alerts, delivered=parts.delivered, settings=settings)
+    from buzzwatch.brandstore import BrandStore
+    from streams import alert_page
+    from streams.app import TableKV
+
+    store = BrandStore(TableKV(parts.states))  # read-only use: the pages never cache nor write
+
+    def brand_state(brand: str):
+        return parts.aggregate.cache.get(brand) or store.load(brand)
+
+    deps = agents.notify.NotifyDeps(app=app, settings=settings, alerts=topics.alerts, delivered=parts.delivered,
+                                    aggregator=parts.aggregate, brand_state=brand_state)
+    parts.oncall = agents.notify.register(deps)
+    alert_page.register(deps)  # /alerts pages on the worker's web server (needs notify's tables)
     configured = set(settings.core.brand_names)
 
     @app.on_partitions_revoked.connect

@@ -55,7 +55,8 @@ def test_alertmanager_receives_the_alert_with_labels_and_evidence(alertmanager):
         alerts = json.load(resp)
     [alert] = [a for a in alerts if a["labels"].get("alert_id") == EVENT["alert_id"]]
     assert alert["labels"]["alertname"] == "BadBuzz"
-    assert alert["labels"]["brand"] == "Acme" and alert["labels"]["severity"] == "warning"
+    assert alert["labels"]["brand"] == "Acme" and "severity" not in alert["labels"]  # the episode, not its severity
+    assert alert["annotations"]["severity"] == "warning"
     assert "61.0 mentions/min vs 6.5 expected" in alert["annotations"]["description"]
     assert "Acme lost my parcel" in alert["annotations"]["worst_posts"]
     assert alert["annotations"]["response_deadline"] == "2099-11-07T20:00:00Z"
@@ -99,9 +100,9 @@ def test_webhook_retries_with_backoff_until_it_is_accepted():
         url = f"http://127.0.0.1:{server.server_port}/hook"
         assert deliver(Sink("webhook", url, retries=3, backoff_s=0.05), EVENT)
         [body] = FlakyWebhook.bodies
-        assert "bad buzz opened for Acme" in body["text"]
-        assert "Acme lost my parcel again" in body["text"]
-        assert body["blocks"][0]["type"] == "section"
+        assert "Bad buzz: Acme" in body["text"]
+        assert "Acme lost my parcel again" in json.dumps(body["blocks"])
+        assert body["blocks"][0]["type"] == "header"
     finally:
         server.shutdown()
 

@@ -58,6 +58,7 @@ def test_topics_are_created_once_with_deliberate_settings(kafka_bootstrap):
         prefix + "mentions.scored": (3, 1, 1, "delete"),  # co-partitioned with mentions and the table
         prefix + "mentions.dlq": (1, 1, 30, "delete"),
         prefix + "buzz.alerts": (1, 1, 30, "delete"),
+        prefix + "buzz.acks": (1, 1, -1, "compact"),  # one cumulative ack record per alert_id, kept
     }
 
 

@@ -1,5 +1,6 @@
-"""Live, replay (interleaved and maximally skewed) and offline backtest give the same alerts;
-a replay does not touch the live state; replays dead-letter exactly what live did."""
+"""Live, replay (interleaved and maximally skewed) and offline backtest give the same alerts,
+response-clock reminders included; a replay does not touch the live state; replays dead-letter
+exactly what live did."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ def scenario() -> list[tuple[int, bytes]]:
 @pytest.fixture(scope="module")
 def live_run(tmp_path_factory, kafka_bootstrap):
     tmp = tmp_path_factory.mktemp("determinism")
-    config = write_config(tmp / "buzzwatch.toml", partitions=PARTITIONS, lateness_s=120)
+    config = write_config(tmp / "buzzwatch.toml", partitions=PARTITIONS, lateness_s=120,
+                          extra="[oncall]\nclock_interval_s = 0.5\n")
     prefix = unique("det") + "."
     env = worker_env(config, kafka_bootstrap, unique("det-app"), prefix, free_port(), tmp / "data")
     buzzwatch("topics", "create", env=env)
@@ -70,13 +72,17 @@ def live_run(tmp_path_factory, kafka_bootstrap):
 
 def replay_alerts(run, name: str, *extra: str) -> list[dict]:
     buzzwatch("replay", "--into", name, "--out-dir", str(run["tmp"] / "replays"), *extra, env=run["env"], timeout=300)
-    path = run["tmp"] / "replays" / name / "alerts.jsonl"
-    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+    out = []
+    for part in ("alerts.jsonl", "clock.jsonl"):  # lifecycle events, then the response clock's
+        path = run["tmp"] / "replays" / name / part
+        out += [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+    return out
 
 
 def test_live_run_raised_the_bad_buzz(live_run):
     opened = [e for e in live_run["alerts"] if e["event"] == "opened"]
     assert any(e["brand"] == "Acme" for e in opened), live_run["alerts"]
+    assert any(e["event"] == "reminder" for e in live_run["alerts"]), "the live response clock reminded"
 
 
 @pytest.mark.parametrize("order", ["interleaved", "sequential"])
@@ -92,7 +98,7 @@ def test_backtest_of_the_same_data_gives_same_alerts_as_live(live_run):
     path = live_run["tmp"] / "export.jsonl"
     path.write_bytes(b"\n".join(values) + b"\n")
     out = live_run["tmp"] / "backtest.jsonl"
-    buzzwatch("backtest", str(path), "--out", str(out), "--config", str(live_run["config"]), env=live_run["env"])
+    buzzwatch("backtest", str(path), "--out", str(out), "--clock", "--config", str(live_run["config"]), env=live_run["env"])
     events = [orjson.loads(line) for line in out.read_bytes().splitlines() if line.strip()]
     assert alert_keys(events) == alert_keys(live_run["alerts"])
 

@@ -12,6 +12,7 @@ COMMANDS = [
     [], ["worker"], ["kafka"], ["kafka", "up"], ["kafka", "down"], ["kafka", "status"], ["topics"],
     ["topics", "create"], ["topics", "describe"], ["simulate"], ["ingest"], ["sentiment"], ["backtest"],
     ["replay"], ["replay", "diff"], ["state"], ["state", "rebuild"], ["demo"],
+    ["alerts"], ["alerts", "list"], ["alerts", "show"], ["alerts", "ack"], ["alerts", "note"], ["alerts", "resolve"],
 ]
 
 

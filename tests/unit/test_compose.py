@@ -51,7 +51,13 @@ EXAMPLE_VALUES = {
     "BUZZWATCH_TOPIC_PREFIX": "prod.",
     "BUZZWATCH_ALERTS_TOPIC": "alerts.custom",
     "BUZZWATCH_INSTANCE_ID": "worker-7",
+    "BUZZWATCH_TEAMS_URL": "https://teams.example/workflows/1",
+    "BUZZWATCH_JSON_WEBHOOK_URL": "https://receiver.example/hook",
+    "BUZZWATCH_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    "BUZZWATCH_PAGE_URL": "https://buzzwatch.example",
 }
+# variables that only make sense with another one set too
+COMPANIONS = {"BUZZWATCH_JSON_WEBHOOK_URL": ("BUZZWATCH_WEBHOOK_SECRET",)}
 
 
 def deployment_variables() -> set[str]:
@@ -70,8 +76,9 @@ def test_every_variable_the_deployment_sets_changes_the_settings(name, tmp_path)
     config = tmp_path / "b.toml"
     config.write_text('[[brands]]\nname = "Acme"\n')
     assert name in EXAMPLE_VALUES, f"{name}: add an example value (and make sure the worker reads it)"
-    base = load_settings(config, env={})
-    changed = load_settings(config, env={name: EXAMPLE_VALUES[name]})
+    companions = {c: EXAMPLE_VALUES[c] for c in COMPANIONS.get(name, ())}
+    base = load_settings(config, env=companions)
+    changed = load_settings(config, env={**companions, name: EXAMPLE_VALUES[name]})
     if name == "BUZZWATCH_CONFIG":  # the file given wins over the env var: compare the path itself
         changed = load_settings(None, env={name: EXAMPLE_VALUES[name]})
         assert changed.config_path == Path(EXAMPLE_VALUES[name])
