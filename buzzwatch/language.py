@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
+from typing import Container, Mapping, Sequence
 
 UNDETERMINED = "und"
 
@@ -148,6 +150,58 @@ def normalize_lang(declared: str | None) -> str | None:
     return None if code == UNDETERMINED else code
 
 
-def route_language(declared: str | None, text: str) -> str:
-    """The language a mention is scored in: its declared ``lang`` if usable, else detected."""
-    return normalize_lang(declared) or detect_language(text)
+# A post with at most this many words (URLs, @handles, numbers and brand names removed) is
+# too short for the n-gram model: "Acme fail" came out French, "Orange nul" Danish.
+SHORT_WORDS = 3
+
+
+def route_language(
+    declared: str | None,
+    text: str,
+    preferred: Sequence[str] = (),
+    vocabularies: Mapping[str, Container[str]] | None = None,
+) -> str:
+    """The language a mention is scored in: its declared ``lang`` if usable, else detected.
+
+    ``preferred`` are the languages of the brands the mention is about, first brand first.
+    When given, a post too short to detect reliably (``SHORT_WORDS`` words or fewer, emoji
+    only included) goes to the preferred language whose vocabulary (``vocabularies``: the
+    sentiment lexicons and function words of each language) knows most of its words, the
+    first preferred language on a tie; a longer post is detected as usual.
+
+    >>> vocab = {"en": {"fail", "super"}, "fr": {"nul", "super", "pas", "top"}}
+    >>> [route_language(None, t, ("en", "fr"), vocab) for t in ("fail", "nul", "pas top", "super", "😡😡😡")]
+    ['en', 'fr', 'fr', 'en', 'en']
+    >>> route_language(None, "😡😡😡"), route_language(None, "nul !", ("fr",)), route_language("de", "nul", ("fr",))
+    ('und', 'fr', 'de')
+    """
+    declared_code = normalize_lang(declared)
+    if declared_code:
+        return declared_code
+    if preferred:
+        words = _WORDS.findall(_NOISE.sub(" ", text).lower().replace("’", "'"))
+        if len(words) <= SHORT_WORDS:
+            return _closest_vocabulary(words, preferred, vocabularies or {})
+    return detect_language(text)
+
+
+def _closest_vocabulary(words: list[str], preferred: Sequence[str], vocabularies: Mapping[str, Container[str]]) -> str:
+    best, best_hits = preferred[0], 0
+    folded = [_fold(w) for w in words]
+    for lang in preferred:
+        vocab = vocabularies.get(lang, ())
+        function_words = _FUNCTION_WORDS.get(lang, ())
+        hits = sum(1 for w, f in zip(words, folded) if w in vocab or f in vocab or w in function_words)
+        if hits > best_hits:
+            best, best_hits = lang, hits
+    return best
+
+
+def _fold(word: str) -> str:
+    """Accents stripped (VADER-FR's lexicon keys have none)."""
+    if word.isascii():
+        return word
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode("ascii")
+
+
+_FUNCTION_WORDS = {"en": _EN_WORDS, "fr": _FR_WORDS}

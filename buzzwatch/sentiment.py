@@ -235,6 +235,10 @@ class SentimentScorer:
         self.supplement = supplement
         self._analyzers = {lang: analyzer(lang, supplement) for lang in SCORED_LANGUAGES}
 
+    def vocabularies(self) -> dict[str, frozenset[str]]:
+        """The words each scored language's lexicon knows (language routing of short posts)."""
+        return {lang: frozenset(w for w in a.lexicon if " " not in w) for lang, a in self._analyzers.items()}
+
     def thresholds(self, lang: str) -> tuple[float, float]:
         return self.lang_thresholds.get(lang, (self.neg_threshold, self.pos_threshold))
 
