@@ -36,7 +36,7 @@ class PipelineConfig:
     evidence_text_chars: int = 280  # text kept per mention for evidence (top negative posts)
     # (negative <=, positive >=) compound thresholds per language; tuned on the tune split of the
     # airline (en) and UMSAB (fr) dev files, reported on their held-out split (bench/sentiment_eval.py)
-    sentiment_thresholds: dict = field(default_factory=lambda: {"en": [-0.05, 0.40], "fr": [-0.05, 0.20]})
+    sentiment_thresholds: dict = field(default_factory=lambda: {"en": [-0.05, 0.40], "fr": [-0.10, 0.10]})
     idle_partition_s: float = 30.0  # a caught-up silent raw partition stops holding minutes open
 
     @property

@@ -153,6 +153,9 @@ def normalize_lang(declared: str | None) -> str | None:
 # A post with at most this many words (URLs, @handles, numbers and brand names removed) is
 # too short for the n-gram model: "Acme fail" came out French, "Orange nul" Danish.
 SHORT_WORDS = 3
+# Up to this many words, a post detected in a language none of its brands is configured for
+# goes to the most likely of the brands' languages ("Merci, service au top" came out Romanian).
+AMBIGUOUS_WORDS = 6
 
 
 def route_language(
@@ -167,13 +170,17 @@ def route_language(
     When given, a post too short to detect reliably (``SHORT_WORDS`` words or fewer, emoji
     only included) goes to the preferred language whose vocabulary (``vocabularies``: the
     sentiment lexicons and function words of each language) knows most of its words, the
-    first preferred language on a tie; a longer post is detected as usual.
+    first preferred language on a tie; a post of up to ``AMBIGUOUS_WORDS`` words detected in
+    another language goes to the most likely preferred language; longer posts keep their
+    detected language (a Spanish complaint stays Spanish, and unscored).
 
     >>> vocab = {"en": {"fail", "super"}, "fr": {"nul", "super", "pas", "top"}}
     >>> [route_language(None, t, ("en", "fr"), vocab) for t in ("fail", "nul", "pas top", "super", "😡😡😡")]
     ['en', 'fr', 'fr', 'en', 'en']
     >>> route_language(None, "😡😡😡"), route_language(None, "nul !", ("fr",)), route_language("de", "nul", ("fr",))
     ('und', 'fr', 'de')
+    >>> route_language(None, "Merci , service au top"), route_language(None, "Merci , service au top", ("en", "fr"))
+    ('ro', 'fr')
     """
     declared_code = normalize_lang(declared)
     if declared_code:
@@ -182,6 +189,11 @@ def route_language(
         words = _WORDS.findall(_NOISE.sub(" ", text).lower().replace("’", "'"))
         if len(words) <= SHORT_WORDS:
             return _closest_vocabulary(words, preferred, vocabularies or {})
+        detected = detect_language(text)
+        if len(words) <= AMBIGUOUS_WORDS and detected not in preferred:
+            ranked = [lang for lang, _ in _model().rank(_NOISE.sub(" ", text)) if lang in preferred]
+            return ranked[0] if ranked else preferred[0]
+        return detected
     return detect_language(text)
 
 

@@ -1,0 +1,131 @@
+"""Train the French sentiment model shipped in buzzwatch/data (build time, not run time).
+
+Reads ``french_tweets_dev.csv`` from the shared data folder (never copied into the repo),
+keeps only the rows of the *tune* split of ``bench/sentiment_eval.py`` (the test split is
+never read for training or for choosing anything), and fits a multinomial logistic
+regression with numpy (full-batch Adam, L2), over the features of
+``buzzwatch.french_model.features`` and VADER-FR's scores (with the complaint supplement).
+
+The hyper-parameters below were chosen by 5-fold cross-validation on the tune split
+(``--cv`` prints it again). Re-run this script whenever the French lexicon, the cues or the
+features change, then ``bench/sentiment_eval.py`` for the held-out figures::
+
+    .venv/bin/python scripts/train_french_model.py [--data DIR] [--cv]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from sentiment_eval import DEFAULT_DATA, in_tune_split, load, metrics  # noqa: E402
+
+from buzzwatch import french_model as fm  # noqa: E402
+from buzzwatch.sentiment import _prepare, analyzer  # noqa: E402
+
+MIN_COUNT = 2  # a feature must occur in at least this many tune rows
+L2 = 3e-4
+ITERATIONS = 600
+LEARNING_RATE = 0.05
+SCALE = 2.0  # weight of the sparse part against VADER's scores
+PRUNE = 1e-3  # features whose weights are all smaller than this are not shipped
+
+
+def _design(texts, vader, vocab):
+    """CSR-like (indices, values, row pointers) of the sparse part plus the dense columns."""
+    d = len(vocab)
+    ind, val, ptr = [], [], [0]
+    for text, v in zip(texts, vader):
+        idx = [vocab[f] for f in fm.features(text) if f in vocab]
+        k = SCALE / math.sqrt(len(idx)) if idx else 0.0
+        ind += idx + [d + j for j in range(len(fm.DENSE))]
+        val += [k] * len(idx) + [v[name] for name in fm.DENSE]
+        ptr.append(len(ind))
+    return np.array(ind), np.array(val), np.array(ptr)
+
+
+def _forward(X, W, b):
+    ind, val, ptr = X
+    return np.add.reduceat(W[ind] * val[:, None], ptr[:-1], axis=0) + b
+
+
+def _rows(X, rows):
+    ind, val, ptr = X
+    parts_i, parts_v, new_ptr = [], [], [0]
+    for r in rows:
+        parts_i.append(ind[ptr[r]:ptr[r + 1]])
+        parts_v.append(val[ptr[r]:ptr[r + 1]])
+        new_ptr.append(new_ptr[-1] + ptr[r + 1] - ptr[r])
+    return np.concatenate(parts_i), np.concatenate(parts_v), np.array(new_ptr)
+
+
+def fit(X, y, n_features):
+    ind, val, ptr = X
+    row = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
+    W = np.zeros((n_features, 3))
+    b = np.zeros(3)
+    Y = np.eye(3)[y]
+    m = np.zeros_like(W)
+    s = np.zeros_like(W)
+    for it in range(ITERATIONS):
+        Z = _forward(X, W, b)
+        P = np.exp(Z - Z.max(1, keepdims=True))
+        P /= P.sum(1, keepdims=True)
+        R = (P - Y) / len(y)
+        G = np.stack([np.bincount(ind, weights=val * R[row, k], minlength=n_features) for k in range(3)], 1)
+        G[: n_features - len(fm.DENSE)] += L2 * W[: n_features - len(fm.DENSE)]
+        m = 0.9 * m + 0.1 * G
+        s = 0.999 * s + 0.001 * G * G
+        W -= LEARNING_RATE * (m / (1 - 0.9 ** (it + 1))) / (np.sqrt(s / (1 - 0.999 ** (it + 1))) + 1e-8)
+        b -= 0.5 * R.sum(0)
+    return W, b
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--cv", action="store_true", help="also print 5-fold cross-validation on the tune split")
+    ap.add_argument("--out", type=Path, default=REPO / "buzzwatch" / "data" / fm.MODEL_FILE)
+    args = ap.parse_args(argv)
+    if not (args.data / "french_tweets_dev.csv").is_file():
+        print(f"train_french_model: {args.data}/french_tweets_dev.csv not found; pass --data DIR", file=sys.stderr)
+        return 2
+    rows = [r for r in load(args.data)["french"] if in_tune_split(r.key)]  # tune split only
+    fr = analyzer("fr")
+    texts = [_prepare(r.text) for r in rows]
+    vader = [fr.polarity_scores(t) for t in texts]
+    y = np.array([fm.CLASSES.index(r.label) for r in rows])
+    counts = Counter(f for t in texts for f in fm.features(t))
+    vocab = {f: i for i, f in enumerate(sorted(f for f, c in counts.items() if c >= MIN_COUNT))}
+    n_features = len(vocab) + len(fm.DENSE)
+    X = _design(texts, vader, vocab)
+    if args.cv:
+        order = np.random.RandomState(0).permutation(len(y))
+        pred = np.zeros(len(y), int)
+        for k in range(5):
+            held = order[k::5]
+            W, b = fit(_rows(X, np.setdiff1d(order, held)), y[np.setdiff1d(order, held)], n_features)
+            pred[held] = _forward(_rows(X, held), W, b).argmax(1)
+        cv = metrics([r.label for r in rows], [fm.CLASSES[i] for i in pred])
+        print(f"5-fold CV on the tune split (n={len(y)}): macro-F1 {cv['macro_f1']:.3f}, accuracy {cv['accuracy']:.3f}")
+    W, b = fit(X, y, n_features)
+    names = sorted(vocab, key=vocab.get)
+    weights = {f: fm.rounded(W[i]) for f, i in zip(names, range(len(vocab))) if np.abs(W[i]).max() >= PRUNE}
+    model = fm.FrenchModel(weights, [fm.rounded(w) for w in W[len(vocab):]], fm.rounded(b), SCALE)
+    fm.save(model, args.out)
+    print(f"trained on {len(y)} tune rows, {len(weights)} of {len(vocab)} features kept; wrote {args.out} "
+          f"({args.out.stat().st_size // 1024} KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
