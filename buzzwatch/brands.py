@@ -266,7 +266,9 @@ def _compile(bodies: Iterable[str]) -> re.Pattern | None:
 
 
 # Spans where a brand name is not a mention: URLs and e-mail addresses (support@acme.com).
-_NOT_MENTIONS = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URLS = re.compile(r"(?:https?://|www\.)\S+")
+_EMAILS = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL_HINT = re.compile(r"\w@\w")
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,8 +351,11 @@ class BrandMatcher:
         if self._pattern is None or not text:
             return MatchResult(())
         normalized = normalize(text)
-        skip = [mm.span() for mm in _NOT_MENTIONS.finditer(normalized)] if ("@" in normalized or "/" in normalized
-                                                                           or "www." in normalized) else []
+        skip = []
+        if "http" in normalized or "www." in normalized:
+            skip += [mm.span() for mm in _URLS.finditer(normalized)]
+        if "@" in normalized and _EMAIL_HINT.search(normalized):
+            skip += [mm.span() for mm in _EMAILS.finditer(normalized)]
         tagged: set[str] = set()
         bare: dict[str, list[tuple[int, int]]] = {}
         for m in self._pattern.finditer(normalized):

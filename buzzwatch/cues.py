@@ -101,11 +101,14 @@ def is_sarcastic(text: str, has_negative: bool, lexicon: Mapping[str, float] | N
     ...                                   "Bravo à toute l'équipe 👏", "Bravo !")]
     [True, True, False, False]
     """
-    if _IRONY_EMOJI.search(text):
-        return True
-    if _CLAP in text and (has_negative or _INTENSE_PRAISE.search(text)):
-        return True
-    if has_negative and (_OPENER.search(text) or _INTERJECTION.search(text)):
+    if not text.isascii():
+        if _IRONY_EMOJI.search(text):
+            return True
+        if _CLAP in text and (has_negative or _INTENSE_PRAISE.search(text)):
+            return True
+    if not has_negative:  # every other cue needs a negative part
+        return False
+    if _OPENER.search(text) or _INTERJECTION.search(text):
         return True
     if lexicon:
         for m in _JOB.finditer(text):

@@ -18,6 +18,14 @@ difference p(positive) - p(negative), pushed out of the band (-0.1, 0.1) when po
 negative is the most likely class and squeezed into it when neutral is, so that thresholds
 of (-0.1, 0.1) give exactly the most likely class.
 
+The only labelled French data here is about ecology and energy (stance more than wording), so
+the model is trusted only when it is confident (its top probability >= ``confidence``, chosen
+at training time); otherwise VADER-FR's reading stands, mapped so that the same (-0.1, 0.1)
+thresholds give VADER-FR's own labels at its tuned thresholds (-0.05, 0.20). The training
+script picks ``confidence`` on the tune split's out-of-fold predictions, under the guard that
+the hand-written French traffic of ``buzzwatch.simulate`` is read at least as well as by
+VADER-FR alone.
+
 >>> shape_compound((0.7, 0.2, 0.1))  # negative most likely
 -0.64
 >>> shape_compound((0.3, 0.5, 0.2))  # neutral most likely: inside (-0.1, 0.1)
@@ -37,6 +45,7 @@ from typing import Iterable, Mapping, Sequence
 
 MODEL_FILE = "french_model.json.gz"
 CLASSES = ("negative", "neutral", "positive")
+WORD_CACHE = 100_000  # words whose summed weights are kept (cleared when full)
 NEUTRAL_BAND = 0.1  # thresholds (-0.1, 0.1) on the shaped compound = the most likely class
 
 _URL = re.compile(r"https?://\S+|(?<!\w)http(?!\w)|www\.\S+")
@@ -52,27 +61,38 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
+def post_words(text: str) -> list[str]:
+    """The tokens of a post the model reads: lowercase, accents stripped, URLs dropped,
+    @handles as ``@u``."""
+    t = _HANDLE.sub(" @u ", _URL.sub(" ", _fold(text.lower().replace("’", "'"))))
+    return _TOKEN.findall(t)
+
+
+def shape_features(text: str) -> list[str]:
+    """Markers of the post's shape: URL or not, number of hashtags and handles, a reply, ! and ?."""
+    low = text.lower()
+    out = ["m:url" if "http" in low or "www." in low else "m:nourl",
+           "m:h%d" % min(low.count("#"), 3), "m:u%d" % min(low.count("@"), 2)]
+    if low.startswith("@"):
+        out.append("m:reply")
+    if "!" in low:
+        out.append("m:!")
+    if "?" in low:
+        out.append("m:?")
+    return out
+
+
 def features(text: str) -> set[str]:
-    """The sparse features of a post: words (w:), 5-letter prefixes of longer words (p:),
-    character 3- to 5-grams of words (c:) and shape markers (m:).
+    """The sparse features of a post (each counts once): per word the word (w:), its 5-letter
+    prefix if longer (p:) and its character 3- to 5-grams (c:); then the shape markers (m:).
 
     >>> sorted(f for f in features("Trop nul @Acme!") if not f.startswith("c:"))
     ['m:!', 'm:h0', 'm:nourl', 'm:u1', 'w:!', 'w:@u', 'w:nul', 'w:trop']
     """
-    low = text.lower()
-    t = _HANDLE.sub(" @u ", _URL.sub(" ", _fold(low.replace("’", "'"))))
     out: set[str] = set()
-    for w in _TOKEN.findall(t):
+    for w in post_words(text):
         out.update(_word_features(w))
-    out.add("m:url" if "http" in low or "www." in low else "m:nourl")
-    out.add("m:h%d" % min(low.count("#"), 3))
-    out.add("m:u%d" % min(low.count("@"), 2))
-    if low.startswith("@"):
-        out.add("m:reply")
-    if "!" in low:
-        out.add("m:!")
-    if "?" in low:
-        out.add("m:?")
+    out.update(shape_features(text))
     return out
 
 
@@ -92,6 +112,23 @@ def _word_features(w: str) -> tuple[str, ...]:
 DENSE = ("compound", "neg", "pos", "neu")  # VADER-FR's scores, used as they are
 
 
+VADER_FR_THRESHOLDS = (-0.05, 0.20)  # VADER-FR's tuned thresholds (bench/sentiment_eval.py, tune split)
+
+
+def from_vader(c: float) -> float:
+    """VADER-FR's compound moved so that (-0.1, 0.1) gives its labels at VADER_FR_THRESHOLDS.
+
+    >>> [from_vader(c) for c in (-0.6, -0.05, 0.0, 0.15, 0.2, 0.9)]
+    [-0.6, -0.1, 0.0, 0.075, 0.2, 0.9]
+    """
+    neg, pos = VADER_FR_THRESHOLDS
+    if c <= neg:
+        return min(c, -NEUTRAL_BAND)
+    if c >= pos:
+        return max(c, NEUTRAL_BAND)
+    return round(c * NEUTRAL_BAND / pos if c > 0 else c * NEUTRAL_BAND / -neg * 0.99, 4)
+
+
 def shape_compound(probs: Sequence[float]) -> float:
     """A compound score in -1..1 from (p_negative, p_neutral, p_positive); see the module doc."""
     p_neg, p_neu, p_pos = probs
@@ -106,21 +143,29 @@ class FrenchModel:
     biases, and the scale applied to the sparse part (divided by sqrt of its known features)."""
 
     def __init__(self, weights: Mapping[str, Sequence[float]], dense: Sequence[Sequence[float]],
-                 bias: Sequence[float], scale: float):
+                 bias: Sequence[float], scale: float, confidence: float = 0.0):
         self.weights = {f: tuple(w) for f, w in weights.items()}
         self.dense = [tuple(w) for w in dense]
         self.bias = tuple(bias)
         self.scale = scale
+        self.confidence = confidence
+        self._words: dict[str, tuple[int, ...]] = {}
+        self._index = {f: i for i, f in enumerate(self.weights)}
+        self._w0, self._w1, self._w2 = ([w[c] for w in self.weights.values()] for c in range(3))
 
     def probabilities(self, text: str, vader: Mapping[str, float]) -> tuple[float, float, float]:
         """(p_negative, p_neutral, p_positive) of ``text`` given VADER-FR's scores of it."""
+        known: set[int] = set()
+        for w in post_words(text):
+            known.update(self._word(w))
+        index = self._index
+        known.update(index[f] for f in shape_features(text) if f in index)
         z0, z1, z2 = self.bias
-        known = [w for w in map(self.weights.get, features(text)) if w is not None]
         if known:
             k = self.scale / math.sqrt(len(known))
-            z0 += k * sum(w[0] for w in known)
-            z1 += k * sum(w[1] for w in known)
-            z2 += k * sum(w[2] for w in known)
+            z0 += k * sum(map(self._w0.__getitem__, known))
+            z1 += k * sum(map(self._w1.__getitem__, known))
+            z2 += k * sum(map(self._w2.__getitem__, known))
         for name, w in zip(DENSE, self.dense):
             v = vader[name]
             z0 += w[0] * v
@@ -131,19 +176,34 @@ class FrenchModel:
         total = e0 + e1 + e2
         return e0 / total, e1 / total, e2 / total
 
+    def _word(self, w: str) -> tuple[int, ...]:
+        """Indices of the features of a word that the model knows (cached: words repeat)."""
+        hit = self._words.get(w)
+        if hit is None:
+            index = self._index
+            hit = tuple(index[f] for f in _word_features(w) if f in index)
+            if len(self._words) >= WORD_CACHE:
+                self._words.clear()
+            self._words[w] = hit
+        return hit
+
     def compound(self, text: str, vader: Mapping[str, float]) -> float:
-        return shape_compound(self.probabilities(text, vader))
+        """The shaped compound of the model when confident, else VADER-FR's (``from_vader``)."""
+        probs = self.probabilities(text, vader)
+        if max(probs) >= self.confidence:
+            return shape_compound(probs)
+        return from_vader(vader["compound"])
 
     def to_json(self) -> dict:
         return {"classes": list(CLASSES), "dense": [list(DENSE), [list(w) for w in self.dense]],
-                "bias": list(self.bias), "scale": self.scale,
+                "bias": list(self.bias), "scale": self.scale, "confidence": self.confidence,
                 "weights": {f: list(w) for f, w in sorted(self.weights.items())}}
 
     @classmethod
     def from_json(cls, data: dict) -> "FrenchModel":
         if data.get("classes") != list(CLASSES) or data["dense"][0] != list(DENSE):
             raise ValueError("French model file does not match this version (classes or dense features differ)")
-        return cls(data["weights"], data["dense"][1], data["bias"], data["scale"])
+        return cls(data["weights"], data["dense"][1], data["bias"], data["scale"], data.get("confidence", 0.0))
 
 
 def save(model: FrenchModel, path) -> None:

@@ -120,7 +120,10 @@ def detect_language(text: str) -> str:
     if not text:
         return UNDETERMINED
     clean = _NOISE.sub(" ", text)
-    words = _WORDS.findall(clean.lower().replace("’", "'"))
+    return _detect_clean(clean, _WORDS.findall(clean.lower().replace("’", "'")))
+
+
+def _detect_clean(clean: str, words: list[str]) -> str:
     if sum(map(len, words)) < _MIN_LETTERS:
         return UNDETERMINED
     voted = _vote(words)
@@ -186,12 +189,13 @@ def route_language(
     if declared_code:
         return declared_code
     if preferred:
-        words = _WORDS.findall(_NOISE.sub(" ", text).lower().replace("’", "'"))
+        clean = _NOISE.sub(" ", text)
+        words = _WORDS.findall(clean.lower().replace("’", "'"))
         if len(words) <= SHORT_WORDS:
             return _closest_vocabulary(words, preferred, vocabularies or {})
-        detected = detect_language(text)
+        detected = _detect_clean(clean, words)
         if len(words) <= AMBIGUOUS_WORDS and detected not in preferred:
-            ranked = [lang for lang, _ in _model().rank(_NOISE.sub(" ", text)) if lang in preferred]
+            ranked = [lang for lang, _ in _model().rank(clean) if lang in preferred]
             return ranked[0] if ranked else preferred[0]
         return detected
     return detect_language(text)
