@@ -175,7 +175,7 @@ class Brand:
                 raise ValueError(f"brand {name!r}: handle/hashtag {h!r} must be one word (letters, digits, _)")
         for key in ("aliases", "exclude", "require_any"):
             for term in kwargs[key]:
-                if not _name_key(term):
+                if not re.search(r"[^\W_]", normalize(term)):
                     raise ValueError(f"brand {name!r}: {key!r} entry {term!r} has no letter or digit")
         return cls(name=name.strip(), **kwargs)
 
@@ -393,7 +393,8 @@ class BrandMatcher:
         ctx = self._context.get(name)
         if ctx is not None:
             for m in ctx.finditer(normalized):
-                if not any(s <= m.start() < e for s, e in spans):  # the name is not its own context
+                cs, ce = m.span(2)
+                if not any(s <= cs and ce <= e for s, e in spans):  # the name is not its own context
                     return True
             return False
         return True

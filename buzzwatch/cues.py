@@ -5,7 +5,7 @@ job losing my data" as praise (+0.30) and "Bravo, vraiment génial 👏" as prai
 gives "😡😡😡" no valence at all. In messages to a brand these are complaints. Two fixes, both
 language-independent (emoji) or bilingual (EN/FR phrases):
 
-* **Emoji valences.** Emoji are rewritten to tokens (``😡`` -> ``emoji_anger``) that the
+* **Emoji valences.** Emoji (👏 included: praise, unless a sarcasm cue below says otherwise) are rewritten to tokens (``😡`` -> ``emoji_anger``) that the
   English and French lexicons both know, so "Acme 😡😡😡" is scored, and strongly negative.
 * **Sarcasm.** A post with a sarcasm cue is negative whatever its literal score (the scorer
   turns a positive or neutral compound into a negative one). The cues, each a rule of thumb
@@ -55,10 +55,10 @@ EMOJIS: dict[str, tuple[str, float]] = {
     "😣": ("emoji_persevere", -1.5), "💔": ("emoji_broken_heart", -2.0), "☹": ("emoji_frown", -1.8),
     "🙁": ("emoji_slight_frown", -1.5), "😕": ("emoji_confused", -1.0), "🤦": ("emoji_facepalm", -1.8),
     "🙄": ("emoji_eye_roll", -1.5), "🤡": ("emoji_clown", -1.5), "😑": ("emoji_expressionless", -0.8),
-    "👍": ("emoji_like", 1.5), "❤": ("emoji_heart", 2.5), "♥": ("emoji_heart", 2.5),
+    "👍": ("emoji_like", 2.0), "❤": ("emoji_heart", 2.5), "♥": ("emoji_heart", 2.5),
     "😍": ("emoji_heart_eyes", 2.5), "🥰": ("emoji_hearts", 2.5), "😊": ("emoji_blush", 2.0),
     "🙂": ("emoji_smile", 1.0), "😀": ("emoji_grin", 1.8), "😃": ("emoji_smiley", 1.8),
-    "😄": ("emoji_smile_eyes", 2.0), "😁": ("emoji_beam", 1.8), "🎉": ("emoji_party", 1.8),
+    "😄": ("emoji_smile_eyes", 2.0), "👏": ("emoji_clap", 2.0), "😁": ("emoji_beam", 1.8), "🎉": ("emoji_party", 1.8),
     "👌": ("emoji_ok", 1.5), "💯": ("emoji_hundred", 1.5), "🙏": ("emoji_thanks", 1.0),
 }
 _EMOJI_RE = re.compile("|".join(map(re.escape, sorted(EMOJIS, key=len, reverse=True))))

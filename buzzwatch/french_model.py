@@ -19,7 +19,7 @@ negative is the most likely class and squeezed into it when neutral is, so that 
 of (-0.1, 0.1) give exactly the most likely class.
 
 The only labelled French data here is about ecology and energy (stance more than wording), so
-the model is trusted only when it is confident (its top probability >= ``confidence``, chosen
+the model reads only posts of ``MIN_WORDS`` words or more, and is trusted only when confident (its top probability >= ``confidence``, chosen
 at training time); otherwise VADER-FR's reading stands, mapped so that the same (-0.1, 0.1)
 thresholds give VADER-FR's own labels at its tuned thresholds (-0.05, 0.20). The training
 script picks ``confidence`` on the tune split's out-of-fold predictions, under the guard that
@@ -46,7 +46,10 @@ from typing import Iterable, Mapping, Sequence
 MODEL_FILE = "french_model.json.gz"
 CLASSES = ("negative", "neutral", "positive")
 WORD_CACHE = 100_000  # words whose summed weights are kept (cleared when full)
-NEUTRAL_BAND = 0.1  # thresholds (-0.1, 0.1) on the shaped compound = the most likely class
+NEUTRAL_BAND = 0.1
+# The model learnt from whole tweets; on a post of a word or two ("❤️❤️ brand", "nul") a
+# couple of character n-grams would decide alone, so VADER-FR's lexicon reads those.
+MIN_WORDS = 4  # thresholds (-0.1, 0.1) on the shaped compound = the most likely class
 
 _URL = re.compile(r"https?://\S+|(?<!\w)http(?!\w)|www\.\S+")
 _HANDLE = re.compile(r"@\w+")
@@ -63,9 +66,12 @@ def _fold(text: str) -> str:
 
 def post_words(text: str) -> list[str]:
     """The tokens of a post the model reads: lowercase, accents stripped, URLs dropped,
-    @handles as ``@u``."""
+    @handles as ``@u``, the brand placeholder dropped (it says nothing about the post)."""
     t = _HANDLE.sub(" @u ", _URL.sub(" ", _fold(text.lower().replace("’", "'"))))
-    return _TOKEN.findall(t)
+    return [w for w in _TOKEN.findall(t) if w not in _PLACEHOLDERS]
+
+
+_PLACEHOLDERS = frozenset({"brand", "#brand"})
 
 
 def shape_features(text: str) -> list[str]:
@@ -188,7 +194,10 @@ class FrenchModel:
         return hit
 
     def compound(self, text: str, vader: Mapping[str, float]) -> float:
-        """The shaped compound of the model when confident, else VADER-FR's (``from_vader``)."""
+        """The shaped compound of the model when confident on a post long enough for it
+        (``MIN_WORDS``), else VADER-FR's (``from_vader``)."""
+        if sum(1 for w in post_words(text) if w[0].isalnum()) < MIN_WORDS:
+            return from_vader(vader["compound"])
         probs = self.probabilities(text, vader)
         if max(probs) >= self.confidence:
             return shape_compound(probs)

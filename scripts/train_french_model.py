@@ -97,6 +97,10 @@ GATES = (0.0, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)
 SIM_TEXTS = 3000
 
 
+def _long_enough(text: str) -> bool:
+    return sum(1 for w in fm.post_words(text) if w[0].isalnum()) >= fm.MIN_WORDS
+
+
 def _label(c: float) -> str:
     return fm.CLASSES[0] if c <= -fm.NEUTRAL_BAND else fm.CLASSES[2] if c >= fm.NEUTRAL_BAND else fm.CLASSES[1]
 
@@ -156,8 +160,8 @@ def main(argv=None) -> int:
           f"simulated French traffic accuracy {vader_sim_acc:.3f}")
     best = None
     for gate in GATES:
-        cv_labels = [fm.CLASSES[int(p.argmax())] if p.max() >= gate else _label(fm.from_vader(v["compound"]))
-                     for p, v in zip(oof, vader)]
+        cv_labels = [fm.CLASSES[int(p.argmax())] if p.max() >= gate and _long_enough(t)
+                     else _label(fm.from_vader(v["compound"])) for p, v, t in zip(oof, vader, texts)]
         cv_f1 = metrics(truth, cv_labels)["macro_f1"]
         model.confidence = gate
         sim_acc = metrics(sim_truth, [_label(model.compound(_prepare(t), v)) for t, v in zip(sim_texts, sim_vader)])["accuracy"]
