@@ -76,8 +76,12 @@ class OpenMinute:
     top: list[TopPost] = field(default_factory=list)
     terms: dict[str, int] = field(default_factory=dict)
     author_reach: dict[str, int] = field(default_factory=dict)
+    responses: int = 0  # posts by the brand's own accounts: counted apart, never as mentions
 
     def add(self, m: ScoredMention) -> None:
+        if m.from_brand:
+            self.responses += 1
+            return
         self.mentions += 1
         if m.label == "negative":
             self.negative += 1
@@ -131,13 +135,14 @@ class OpenMinute:
             top_negative=tuple(sorted(self.top, key=lambda p: (p.compound, -p.followers, p.id))[:TOP_POSTS]),
             terms=tuple(_top_items(self.terms, TOP_TERMS)),
             authors=tuple(_top_items(self.author_reach, TOP_AUTHORS)),
+            responses=self.responses,
         )
 
     def to_dict(self) -> dict:
         return {
             "s": self.start_ms,
             "c": [self.mentions, self.negative, self.neutral, self.positive, self.unscored,
-                  self.compound_e4, self.reach, self.shares, self.late],
+                  self.compound_e4, self.reach, self.shares, self.late, self.responses],
             "a": _pack(self.authors),
             # sorted everywhere: the serialised state must not depend on arrival order
             "f": sorted([k, v] for k, v in self.fingerprints.items()),
@@ -148,10 +153,10 @@ class OpenMinute:
 
     @classmethod
     def from_dict(cls, d: dict) -> "OpenMinute":
-        (n, neg, neu, pos, uns, csum, reach, shares, late) = d["c"]
+        (n, neg, neu, pos, uns, csum, reach, shares, late, *rest) = d["c"]  # rest: responses (newer state)
         return cls(
             start_ms=d["s"], mentions=n, negative=neg, neutral=neu, positive=pos, unscored=uns,
-            compound_e4=csum, reach=reach, shares=shares, late=late,
+            compound_e4=csum, reach=reach, shares=shares, late=late, responses=rest[0] if rest else 0,
             authors=_unpack(d["a"]), fingerprints={k: v for k, v in d["f"]},
             top=[TopPost.from_dict(p) for p in d["t"]], terms=dict(d["w"]), author_reach=dict(d["r"]),
         )

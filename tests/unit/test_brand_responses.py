@@ -110,3 +110,30 @@ def test_a_wire_array_of_unknown_length_is_a_clear_error(row_len):
     row = row[:row_len] if row_len < len(row) else row + [None] * (row_len - len(row))
     with pytest.raises(WireError):
         decode_scored(orjson.dumps(row))
+
+
+# --- the aggregate side: responses are counted apart from mentions -----------------------------
+
+def test_a_response_is_counted_as_a_response_not_as_a_mention():
+    from buzzwatch.buckets import BrandBuckets
+
+    st = BrandBuckets.new("Orange")
+    customer = ScoredMention(id="c1", brand="Orange", created_at_ms=60_000, lang="fr", compound=-0.8,
+                             label="negative", text="panne encore")
+    reply = replace(BASE, id="r1", created_at_ms=61_000)
+    assert st.add(customer) == "counted"
+    st.add(reply)
+    [minute] = st.close_until(120_000)
+    assert (minute.mentions, minute.negative, minute.responses) == (1, 1, 1)
+    assert [p.id for p in minute.top_negative] == ["c1"]  # the apology is not evidence of a crisis
+
+
+def test_open_minute_state_keeps_responses_and_reads_state_written_without_them():
+    from buzzwatch.buckets import OpenMinute
+
+    m = OpenMinute(start_ms=0)
+    m.add(BASE)
+    d = m.to_dict()
+    assert OpenMinute.from_dict(d).responses == 1
+    d["c"] = d["c"][:9]  # state written before responses existed
+    assert OpenMinute.from_dict(d).responses == 0
