@@ -147,8 +147,8 @@ def prepared(row: Row) -> tuple[str, str]:
     """(masked text, routed language), as the ingest stage computes them (buzzwatch.analyze):
     airline rows name a configured brand, whose languages (default en, fr) route short posts."""
     extra = (row.brand,) if row.brand else ()
-    masked = MATCHER.mask(row.text, extra_names=extra)
-    brands = MATCHER.match(row.text)
+    detail, masked = MATCHER.match_and_mask(row.text, extra_names=extra)
+    brands = list(detail.brands)
     if row.brand and row.brand not in brands:
         brands.append(row.brand)
     lang = route_language(None, _PLACEHOLDERS.sub(" ", masked), MATCHER.languages_of(brands), _VOCABULARIES)

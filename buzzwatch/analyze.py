@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from hashlib import blake2b
 
-from buzzwatch.brands import PLACEHOLDER, BrandMatcher
+from buzzwatch.brands import PLACEHOLDER, BrandMatcher, MatchResult
 from buzzwatch.config import CoreConfig
 from buzzwatch.language import route_language
 from buzzwatch.mention import Mention
@@ -65,12 +65,13 @@ class MentionAnalyzer:
         self._vocabularies = self.scorer.vocabularies()
         self._has_own_accounts = any(b.own_handles or b.own_author_ids for b in config.brands)
 
-    def brands_of(self, m: Mention) -> tuple[str, ...]:
+    def brands_of(self, m: Mention, detail: MatchResult | None = None) -> tuple[str, ...]:
         """Configured brands a mention counts for: every configured brand named in the text
         (fan-out, by each brand's rules), its declared brand (if configured, and unless the
         text names it only in a way its rules refuse: "orange juice"), and the brands whose
         own account wrote it."""
-        detail = self.matcher.match_detail(m.text)
+        if detail is None:
+            detail = self.matcher.match_detail(m.text)
         found = list(detail.brands)
         declared = self.matcher.canonical(m.brand) if m.brand else None
         if declared and declared not in found and declared not in detail.refused:
@@ -81,8 +82,8 @@ class MentionAnalyzer:
         return tuple(found)
 
     def analyze(self, m: Mention) -> Analysis:
-        brands = self.brands_of(m)
-        masked = self.matcher.mask(m.text, extra_names=(m.brand,) if m.brand else ())
+        detail, masked = self.matcher.match_and_mask(m.text, extra_names=(m.brand,) if m.brand else ())
+        brands = self.brands_of(m, detail)
         lang = route_language(m.lang, _PLACEHOLDERS.sub(" ", masked), self.matcher.languages_of(brands),
                               self._vocabularies)
         own = self.matcher.own_brands(m.author_id, m.author_name) if self._has_own_accounts else []

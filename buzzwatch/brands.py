@@ -351,6 +351,21 @@ class BrandMatcher:
         if self._pattern is None or not text:
             return MatchResult(())
         normalized = normalize(text)
+        return self._detail(normalized, list(self._pattern.finditer(normalized)))
+
+    def match_and_mask(self, text: str, extra_names: Sequence[str] = ()) -> tuple[MatchResult, str]:
+        """``match_detail(text)`` and ``mask(text, extra_names)`` in one pass (the ingest path).
+
+        >>> BrandMatcher([Brand("Acme")]).match_and_mask("ACME is down")
+        (MatchResult(brands=('Acme',), refused=()), 'brand is down')
+        """
+        if not text:
+            return MatchResult(()), text
+        normalized = normalize(text)
+        found = list(self._pattern.finditer(normalized)) if self._pattern is not None else []
+        return self._detail(normalized, found), self._mask(text, normalized, found, extra_names)
+
+    def _detail(self, normalized: str, found: list[re.Match]) -> MatchResult:
         skip = []
         if "http" in normalized or "www." in normalized:
             skip += [mm.span() for mm in _URLS.finditer(normalized)]
@@ -358,7 +373,7 @@ class BrandMatcher:
             skip += [mm.span() for mm in _EMAILS.finditer(normalized)]
         tagged: set[str] = set()
         bare: dict[str, list[tuple[int, int]]] = {}
-        for m in self._pattern.finditer(normalized):
+        for m in found:
             if skip and any(s <= m.start() < e for s, e in skip):
                 continue
             owners = self._owners(m.group(1), m.group(2))
@@ -367,17 +382,19 @@ class BrandMatcher:
             else:
                 for name in owners:
                     bare.setdefault(name, []).append(m.span(2))
-        found = set(tagged)
+        if not tagged and not bare:
+            return MatchResult(())
+        found_brands = set(tagged)
         refused = set()
         for name, spans in bare.items():
-            if name in found:
+            if name in found_brands:
                 continue
             if self._bare_counts(name, spans, normalized):
-                found.add(name)
+                found_brands.add(name)
             else:
                 refused.add(name)
         key = self._order.__getitem__
-        return MatchResult(tuple(sorted(found, key=key)), tuple(sorted(refused, key=key)))
+        return MatchResult(tuple(sorted(found_brands, key=key)), tuple(sorted(refused, key=key)))
 
     def _bare_counts(self, name: str, spans: list[tuple[int, int]], normalized: str) -> bool:
         """Whether bare occurrences of ``name`` at ``spans`` make a mention, by its rules."""
@@ -441,6 +458,9 @@ class BrandMatcher:
             return text
         normalized = normalize(text)
         found = list(self._pattern.finditer(normalized)) if self._pattern is not None else []
+        return self._mask(text, normalized, found, extra_names)
+
+    def _mask(self, text: str, normalized: str, found: list[re.Match], extra_names: Sequence[str]) -> str:
         found = [m for m in found if self._owners(m.group(1), m.group(2))]  # not "acmefail" bare
         extra = tuple(sorted({_name_body(n.lstrip("@#")) for n in extra_names if n and _name_key(n)}))
         if extra:

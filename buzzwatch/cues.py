@@ -83,6 +83,11 @@ _IRONY_EMOJI = re.compile("[🙃🙄🤡]")
 _OPENER = re.compile(rf"(?<!\w)(?:oh+|ah+|wow|yeah|just|encore)[\s,!.]+{_PRAISE}(?!\w)", re.IGNORECASE)
 _INTERJECTION = re.compile(r"(?<!\w)(?:bravo|well done|chapeau|bien jou[ée]|congrats|congratulations|"
                            r"f[ée]licitations)(?!\w)", re.IGNORECASE)
+# A word each of the textual cues needs (the regexes are slow to run on every post).
+_TRIGGERS = frozenset("oh ohh ohhh ah ahh wow yeah just encore bravo done chapeau joué joue congrats "
+                      "congratulations félicitations felicitations job work service boulot travail".split())
+_LETTERS = re.compile(r"[^\W\d_]+")
+_OPENER_OR_INTERJECTION = re.compile(f"{_OPENER.pattern}|{_INTERJECTION.pattern}", re.IGNORECASE)
 _JOB = re.compile(rf"(?<!\w){_PRAISE}[\s,]+(?:job|work|service|boulot|travail)[\s,]+(?:[@#]?brand[\s,]+)?"
                   r"(?:de\s+|d['’])?(\w+)",
                   re.IGNORECASE)
@@ -108,7 +113,9 @@ def is_sarcastic(text: str, has_negative: bool, lexicon: Mapping[str, float] | N
             return True
     if not has_negative:  # every other cue needs a negative part
         return False
-    if _OPENER.search(text) or _INTERJECTION.search(text):
+    if _TRIGGERS.isdisjoint(_LETTERS.findall(text.lower())):  # one cheap pass rules most posts out
+        return False
+    if _OPENER_OR_INTERJECTION.search(text):
         return True
     if lexicon:
         for m in _JOB.finditer(text):

@@ -159,10 +159,12 @@ class FrenchModel:
         self._index = {f: i for i, f in enumerate(self.weights)}
         self._w0, self._w1, self._w2 = ([w[c] for w in self.weights.values()] for c in range(3))
 
-    def probabilities(self, text: str, vader: Mapping[str, float]) -> tuple[float, float, float]:
-        """(p_negative, p_neutral, p_positive) of ``text`` given VADER-FR's scores of it."""
+    def probabilities(self, text: str, vader: Mapping[str, float],
+                      words: list[str] | None = None) -> tuple[float, float, float]:
+        """(p_negative, p_neutral, p_positive) of ``text`` given VADER-FR's scores of it
+        (``words``: its ``post_words``, if already known)."""
         known: set[int] = set()
-        for w in post_words(text):
+        for w in post_words(text) if words is None else words:
             known.update(self._word(w))
         index = self._index
         known.update(index[f] for f in shape_features(text) if f in index)
@@ -196,9 +198,10 @@ class FrenchModel:
     def compound(self, text: str, vader: Mapping[str, float]) -> float:
         """The shaped compound of the model when confident on a post long enough for it
         (``MIN_WORDS``), else VADER-FR's (``from_vader``)."""
-        if sum(1 for w in post_words(text) if w[0].isalnum()) < MIN_WORDS:
+        words = post_words(text)
+        if sum(1 for w in words if w[0].isalnum()) < MIN_WORDS:
             return from_vader(vader["compound"])
-        probs = self.probabilities(text, vader)
+        probs = self.probabilities(text, vader, words)
         if max(probs) >= self.confidence:
             return shape_compound(probs)
         return from_vader(vader["compound"])
