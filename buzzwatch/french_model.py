@@ -155,7 +155,7 @@ class FrenchModel:
         self.bias = tuple(bias)
         self.scale = scale
         self.confidence = confidence
-        self._words: dict[str, tuple[int, ...]] = {}
+        self._words: dict[str, tuple[frozenset[int], tuple[float, float, float]]] = {}
         self._index = {f: i for i, f in enumerate(self.weights)}
         self._w0, self._w1, self._w2 = ([w[c] for w in self.weights.values()] for c in range(3))
 
@@ -163,17 +163,39 @@ class FrenchModel:
                       words: list[str] | None = None) -> tuple[float, float, float]:
         """(p_negative, p_neutral, p_positive) of ``text`` given VADER-FR's scores of it
         (``words``: its ``post_words``, if already known)."""
+        # Each known feature counts once (a set), but most words share none with the words
+        # before them: those add their cached sums; only overlapping words go id by id.
         known: set[int] = set()
+        s0 = s1 = s2 = 0.0
+        w0, w1, w2 = self._w0, self._w1, self._w2
         for w in post_words(text) if words is None else words:
-            known.update(self._word(w))
+            ids, sums = self._word(w)
+            if known.isdisjoint(ids):
+                s0 += sums[0]
+                s1 += sums[1]
+                s2 += sums[2]
+                known.update(ids)
+            else:
+                for i in ids:
+                    if i not in known:
+                        known.add(i)
+                        s0 += w0[i]
+                        s1 += w1[i]
+                        s2 += w2[i]
         index = self._index
-        known.update(index[f] for f in shape_features(text) if f in index)
+        for f in shape_features(text):
+            i = index.get(f)
+            if i is not None and i not in known:
+                known.add(i)
+                s0 += w0[i]
+                s1 += w1[i]
+                s2 += w2[i]
         z0, z1, z2 = self.bias
         if known:
             k = self.scale / math.sqrt(len(known))
-            z0 += k * sum(map(self._w0.__getitem__, known))
-            z1 += k * sum(map(self._w1.__getitem__, known))
-            z2 += k * sum(map(self._w2.__getitem__, known))
+            z0 += k * s0
+            z1 += k * s1
+            z2 += k * s2
         for name, w in zip(DENSE, self.dense):
             v = vader[name]
             z0 += w[0] * v
@@ -184,12 +206,14 @@ class FrenchModel:
         total = e0 + e1 + e2
         return e0 / total, e1 / total, e2 / total
 
-    def _word(self, w: str) -> tuple[int, ...]:
-        """Indices of the features of a word that the model knows (cached: words repeat)."""
+    def _word(self, w: str) -> tuple[frozenset[int], tuple[float, float, float]]:
+        """Indices of the features of a word that the model knows, and their summed weights
+        (cached: words repeat)."""
         hit = self._words.get(w)
         if hit is None:
             index = self._index
-            hit = tuple(index[f] for f in _word_features(w) if f in index)
+            ids = frozenset(index[f] for f in _word_features(w) if f in index)
+            hit = (ids, (sum(self._w0[i] for i in ids), sum(self._w1[i] for i in ids), sum(self._w2[i] for i in ids)))
             if len(self._words) >= WORD_CACHE:
                 self._words.clear()
             self._words[w] = hit
