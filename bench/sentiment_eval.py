@@ -246,7 +246,7 @@ def _worker(rows: list[Row]) -> float:
 
 
 def speed(rows: list[Row], repeats: int = 3) -> dict:
-    """texts/s of mask + route + score, one process (best of ``repeats``) and two processes."""
+    """texts/s of match + mask + route + score, one process (best of ``repeats``) and two processes."""
     _pipeline(rows[:200])
     one = min(_timed(rows) for _ in range(repeats))
     with mp.get_context("fork").Pool(2) as pool:
@@ -291,7 +291,7 @@ def markdown(results: dict) -> str:
                       f"valence: plain VADER {g['pearson_vader']:.3f}, with complaint lexicon {g['pearson_lexicon']:.3f}"]
     s = results.get("speed")
     if s:
-        lines += ["", f"Speed, mask + language + score over {s['texts']} texts: "
+        lines += ["", f"Speed, match + mask + language + score over {s['texts']} texts: "
                       f"{s['one_process_texts_per_s']:,.0f} texts/s in one process, "
                       f"{s['two_processes_texts_per_s']:,.0f} texts/s in two; "
                       f"language detection alone {s['lang_only_texts_per_s']:,.0f} texts/s."]
