@@ -123,9 +123,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=max(1, multiprocessing.cpu_count()))
     args = ap.parse_args()
     if args.config:
-        from buzzwatch.config import load_core_config
+        from streams.settings import load_settings
 
-        config = load_core_config(args.config).detection()
+        config = load_settings(args.config, env={}).core.detection()
     else:
         config = DetectionConfig()
     for name, seeds in (("tuning seeds (A)", args.tune), ("held-out seeds (B)", args.holdout)):

@@ -20,7 +20,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from buzzwatch.backtest import backtest_counts  # noqa: E402
-from buzzwatch.config import CoreConfig, load_core_config  # noqa: E402
+from buzzwatch.config import CoreConfig  # noqa: E402
+from streams.settings import load_settings  # noqa: E402
 from buzzwatch.mention import parse_timestamp_ms  # noqa: E402
 
 FILES = ["AAPL", "GOOG", "IBM", "KO", "UPS"]
@@ -36,7 +37,7 @@ def main() -> int:
     if not data.is_dir():
         print(f"NAB data not found in {data} (this benchmark reads ../shared/data/nab)", file=sys.stderr)
         return 2
-    core = load_core_config(args.config) if args.config else CoreConfig()
+    core = load_settings(args.config, env={}).core if args.config else CoreConfig()
     detection = core.detection()
     args.out.mkdir(parents=True, exist_ok=True)
     outputs = []

@@ -18,7 +18,11 @@ Systems, each adding one step to the previous:
 2. ``+mask+route``: brand names masked by BrandMatcher, language detected (non en/fr is
    "unscored", which counts as an error here);
 3. ``+lexicon``: the customer-complaint supplement (buzzwatch.lexicon_complaints);
-4. ``+tuned``: per-language thresholds tuned on the tune split.
+4. ``+tuned``: per-language thresholds tuned on the tune split;
+5. ``+model``: what the pipeline runs: the emoji and sarcasm cues, and in French the linear
+   model of ``buzzwatch.french_model`` (trained by ``scripts/train_french_model.py`` on the
+   tune split only), with the shipped thresholds ``TUNED_LANG_THRESHOLDS`` (not re-tuned
+   here: on the rows the model was trained on, tuning would only measure over-fitting).
 
 Usage::
 
@@ -41,9 +45,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from buzzwatch.analyze import _PLACEHOLDERS  # noqa: E402
 from buzzwatch.brands import Brand, BrandMatcher  # noqa: E402
 from buzzwatch.language import detect_language, route_language  # noqa: E402
-from buzzwatch.sentiment import SentimentScorer, analyzer, label_for  # noqa: E402
+from buzzwatch.sentiment import TUNED_LANG_THRESHOLDS, SentimentScorer, analyzer, label_for  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "sentiment"
 CLASSES = ("negative", "neutral", "positive")
@@ -135,17 +140,26 @@ def pearson(xs: list[float], ys: list[float]) -> float:
 MATCHER = BrandMatcher(AIRLINE_BRANDS)
 
 
+_VOCABULARIES = SentimentScorer(french_model=False).vocabularies()
+
+
 def prepared(row: Row) -> tuple[str, str]:
-    """(masked text, routed language), as the ingest stage computes them."""
+    """(masked text, routed language), as the ingest stage computes them (buzzwatch.analyze):
+    airline rows name a configured brand, whose languages (default en, fr) route short posts."""
     extra = (row.brand,) if row.brand else ()
-    return MATCHER.mask(row.text, extra_names=extra), route_language(None, row.text)
+    detail, masked = MATCHER.match_and_mask(row.text, extra_names=extra)
+    brands = list(detail.brands)
+    if row.brand and row.brand not in brands:
+        brands.append(row.brand)
+    lang = route_language(None, _PLACEHOLDERS.sub(" ", masked), MATCHER.languages_of(brands), _VOCABULARIES)
+    return masked, lang
 
 
 def compounds(rows: list[Row], system: str) -> list[float | None]:
-    """Compound per row (None: unscored) for system "vader", "mask" or "lexicon"."""
+    """Compound per row (None: unscored) for system "vader", "mask", "lexicon" or "model"."""
     if system == "vader":
         return [analyzer(r.lang, supplement=False).polarity_scores(r.text)["compound"] for r in rows]
-    scorer = SentimentScorer(supplement=(system == "lexicon"))
+    scorer = SentimentScorer(supplement=(system in ("lexicon", "model")), french_model=(system == "model"))
     out = []
     for r in rows:
         text, lang = prepared(r)
@@ -193,6 +207,13 @@ def evaluate(datasets: dict[str, list[Row]]) -> dict:
                     "tune": metrics(t_tune, labels(c_tune, neg, pos)),
                     "test": metrics(t_test, labels(c_test, neg, pos)),
                 }
+        c_tune, c_test = compounds(tune, "model"), compounds(test, "model")
+        neg, pos = TUNED_LANG_THRESHOLDS["en" if name == "airline" else "fr"]
+        per["systems"]["+model"] = {
+            "thresholds": [neg, pos],
+            "tune": metrics([r.label for r in tune], labels(c_tune, neg, pos)),
+            "test": metrics([r.label for r in test], labels(c_test, neg, pos)),
+        }
         results["datasets"][name] = per
     return results
 
@@ -225,7 +246,7 @@ def _worker(rows: list[Row]) -> float:
 
 
 def speed(rows: list[Row], repeats: int = 3) -> dict:
-    """texts/s of mask + route + score, one process (best of ``repeats``) and two processes."""
+    """texts/s of match + mask + route + score, one process (best of ``repeats``) and two processes."""
     _pipeline(rows[:200])
     one = min(_timed(rows) for _ in range(repeats))
     with mp.get_context("fork").Pool(2) as pool:
@@ -270,7 +291,7 @@ def markdown(results: dict) -> str:
                       f"valence: plain VADER {g['pearson_vader']:.3f}, with complaint lexicon {g['pearson_lexicon']:.3f}"]
     s = results.get("speed")
     if s:
-        lines += ["", f"Speed, mask + language + score over {s['texts']} texts: "
+        lines += ["", f"Speed, match + mask + language + score over {s['texts']} texts: "
                       f"{s['one_process_texts_per_s']:,.0f} texts/s in one process, "
                       f"{s['two_processes_texts_per_s']:,.0f} texts/s in two; "
                       f"language detection alone {s['lang_only_texts_per_s']:,.0f} texts/s."]

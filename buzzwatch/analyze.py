@@ -7,14 +7,23 @@ for the Faust ingest agent, ``buzzwatch sentiment``, ``buzzwatch backtest`` and 
 Brand names are masked before scoring: "@united", "Orange", "Free" or "Best Buy" would
 otherwise lend their own sentiment to every mention. The mention's own ``brand`` value is
 masked too, even when that brand is not configured.
+
+A post written by one of a brand's own accounts (``own_handles``, ``own_author_ids``) always
+counts for that brand, flagged ``from_brand``: it is the brand's response, never a complaint,
+however apologetic ("Nous sommes désolés pour la panne") its wording.
+
+Short posts ("Acme fail", "Orange nul", "Acme 😡😡😡") are routed to the languages of the
+brands they name (``[[brands]].languages``) rather than to a guess of the n-gram model, which
+has nothing to go on in two words.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from hashlib import blake2b
 
-from buzzwatch.brands import BrandMatcher
+from buzzwatch.brands import PLACEHOLDER, BrandMatcher, MatchResult
 from buzzwatch.config import CoreConfig
 from buzzwatch.language import route_language
 from buzzwatch.mention import Mention
@@ -29,6 +38,10 @@ class Analysis:
 
     sentiment: Sentiment
     brands: tuple[str, ...]  # configured brands it counts for (empty: unmatched)
+    from_brands: tuple[str, ...] = ()  # those of them whose own account wrote it (responses)
+
+
+_PLACEHOLDERS = re.compile(rf"(?<!\w)[@#]?{PLACEHOLDER}(?!\w)")
 
 
 def _author_key(author_id: str | None, author_name: str | None) -> int:
@@ -49,20 +62,32 @@ class MentionAnalyzer:
         )
         self._configured = set(config.brand_names)
         self._evidence_chars = config.pipeline.evidence_text_chars
+        self._vocabularies = self.scorer.vocabularies()
+        self._has_own_accounts = any(b.own_handles or b.own_author_ids for b in config.brands)
 
-    def brands_of(self, m: Mention) -> tuple[str, ...]:
-        """Configured brands a mention counts for: its declared brand (if configured) and every
-        configured brand named in the text (fan-out)."""
-        found = self.matcher.match(m.text)
+    def brands_of(self, m: Mention, detail: MatchResult | None = None) -> tuple[str, ...]:
+        """Configured brands a mention counts for: every configured brand named in the text
+        (fan-out, by each brand's rules), its declared brand (if configured, and unless the
+        text names it only in a way its rules refuse: "orange juice"), and the brands whose
+        own account wrote it."""
+        if detail is None:
+            detail = self.matcher.match_detail(m.text)
+        found = list(detail.brands)
         declared = self.matcher.canonical(m.brand) if m.brand else None
-        if declared and declared not in found:
+        if declared and declared not in found and declared not in detail.refused:
             found = [declared, *found]
+        for own in self.matcher.own_brands(m.author_id, m.author_name):
+            if own not in found:
+                found.append(own)
         return tuple(found)
 
     def analyze(self, m: Mention) -> Analysis:
-        lang = route_language(m.lang, m.text)
-        masked = self.matcher.mask(m.text, extra_names=(m.brand,) if m.brand else ())
-        return Analysis(self.scorer.score(masked, lang), self.brands_of(m))
+        detail, masked = self.matcher.match_and_mask(m.text, extra_names=(m.brand,) if m.brand else ())
+        brands = self.brands_of(m, detail)
+        lang = route_language(m.lang, _PLACEHOLDERS.sub(" ", masked), self.matcher.languages_of(brands),
+                              self._vocabularies)
+        own = self.matcher.own_brands(m.author_id, m.author_name) if self._has_own_accounts else []
+        return Analysis(self.scorer.score(masked, lang), brands, tuple(b for b in brands if b in own))
 
     def scored(self, m: Mention, analysis: Analysis, late: bool = False) -> list[ScoredMention]:
         """One compact record per brand (what travels on mentions.scored)."""
@@ -79,6 +104,7 @@ class MentionAnalyzer:
                 compound=s.compound, label=s.label, text=text, url=m.url,
                 author=m.author_name or m.author_id, followers=m.followers, shares=m.shares,
                 author_key=akey, fingerprint=fp, terms=terms, late=late,
+                from_brand=brand in analysis.from_brands,
             )
             for brand in analysis.brands
         ]

@@ -143,8 +143,12 @@ class OpenMinute:
     top: list[TopPost] = field(default_factory=list)
     terms: dict[str, int] = field(default_factory=dict)
     author_reach: dict[str, int] = field(default_factory=dict)
+    responses: int = 0  # posts by the brand's own accounts: counted apart, never as mentions
 
     def add(self, m: ScoredMention) -> None:
+        if m.from_brand:
+            self.responses += 1
+            return
         self.mentions += 1
         if m.label == "negative":
             self.negative += 1
@@ -202,13 +206,14 @@ class OpenMinute:
             top_negative=tuple(sorted(self.top, key=lambda p: (p.compound, -p.followers, p.id))[:TOP_POSTS]),
             terms=tuple(_top_items(self.terms, TOP_TERMS)),
             authors=tuple(_top_items(self.author_reach, TOP_AUTHORS)),
+            responses=self.responses,
         )
 
     def to_dict(self) -> dict:
         return {
             "s": self.start_ms,
             "c": [self.mentions, self.negative, self.neutral, self.positive, self.unscored,
-                  self.compound_e4, self.reach, self.shares, self.late, self.fingerprinted],
+                  self.compound_e4, self.reach, self.shares, self.late, self.fingerprinted, self.responses],
             # sketches and sorted lists: the serialised state must not depend on arrival order
             "a": base64.b64encode(self.authors.to_bytes()).decode("ascii"),
             "f": base64.b64encode(self.texts.to_bytes()).decode("ascii"),
@@ -219,10 +224,11 @@ class OpenMinute:
 
     @classmethod
     def from_dict(cls, d: dict) -> "OpenMinute":
-        (n, neg, neu, pos, uns, csum, reach, shares, late, fped) = d["c"]
+        (n, neg, neu, pos, uns, csum, reach, shares, late, fped, *rest) = d["c"]
+        responses = rest[0] if rest else 0  # (a minute written before responses were counted)
         return cls(
             start_ms=d["s"], mentions=n, negative=neg, neutral=neu, positive=pos, unscored=uns,
-            compound_e4=csum, reach=reach, shares=shares, late=late, fingerprinted=fped,
+            compound_e4=csum, reach=reach, shares=shares, late=late, fingerprinted=fped, responses=responses,
             authors=DistinctCounter.from_bytes(base64.b64decode(d["a"])),
             texts=DistinctCounter.from_bytes(base64.b64decode(d["f"])),
             top=[TopPost.from_dict(p) for p in d["t"]], terms=dict(d["w"]), author_reach=dict(d["r"]),

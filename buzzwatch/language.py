@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
+from typing import Container, Mapping, Sequence
 
 UNDETERMINED = "und"
 
@@ -118,7 +120,10 @@ def detect_language(text: str) -> str:
     if not text:
         return UNDETERMINED
     clean = _NOISE.sub(" ", text)
-    words = _WORDS.findall(clean.lower().replace("’", "'"))
+    return _detect_clean(clean, _WORDS.findall(clean.lower().replace("’", "'")))
+
+
+def _detect_clean(clean: str, words: list[str]) -> str:
     if sum(map(len, words)) < _MIN_LETTERS:
         return UNDETERMINED
     voted = _vote(words)
@@ -148,6 +153,71 @@ def normalize_lang(declared: str | None) -> str | None:
     return None if code == UNDETERMINED else code
 
 
-def route_language(declared: str | None, text: str) -> str:
-    """The language a mention is scored in: its declared ``lang`` if usable, else detected."""
-    return normalize_lang(declared) or detect_language(text)
+# A post with at most this many words (URLs, @handles, numbers and brand names removed) is
+# too short for the n-gram model: "Acme fail" came out French, "Orange nul" Danish.
+SHORT_WORDS = 3
+# Up to this many words, a post detected in a language none of its brands is configured for
+# goes to the most likely of the brands' languages ("Merci, service au top" came out Romanian).
+AMBIGUOUS_WORDS = 6
+
+
+def route_language(
+    declared: str | None,
+    text: str,
+    preferred: Sequence[str] = (),
+    vocabularies: Mapping[str, Container[str]] | None = None,
+) -> str:
+    """The language a mention is scored in: its declared ``lang`` if usable, else detected.
+
+    ``preferred`` are the languages of the brands the mention is about, first brand first.
+    When given, a post too short to detect reliably (``SHORT_WORDS`` words or fewer, emoji
+    only included) goes to the preferred language whose vocabulary (``vocabularies``: the
+    sentiment lexicons and function words of each language) knows most of its words, the
+    first preferred language on a tie; a post of up to ``AMBIGUOUS_WORDS`` words detected in
+    another language goes to the most likely preferred language; longer posts keep their
+    detected language (a Spanish complaint stays Spanish, and unscored).
+
+    >>> vocab = {"en": {"fail", "super"}, "fr": {"nul", "super", "pas", "top"}}
+    >>> [route_language(None, t, ("en", "fr"), vocab) for t in ("fail", "nul", "pas top", "super", "😡😡😡")]
+    ['en', 'fr', 'fr', 'en', 'en']
+    >>> route_language(None, "😡😡😡"), route_language(None, "nul !", ("fr",)), route_language("de", "nul", ("fr",))
+    ('und', 'fr', 'de')
+    >>> route_language(None, "Merci , service au top"), route_language(None, "Merci , service au top", ("en", "fr"))
+    ('ro', 'fr')
+    """
+    declared_code = normalize_lang(declared)
+    if declared_code:
+        return declared_code
+    if preferred:
+        clean = _NOISE.sub(" ", text)
+        words = _WORDS.findall(clean.lower().replace("’", "'"))
+        if len(words) <= SHORT_WORDS:
+            return _closest_vocabulary(words, preferred, vocabularies or {})
+        detected = _detect_clean(clean, words)
+        if len(words) <= AMBIGUOUS_WORDS and detected not in preferred:
+            ranked = [lang for lang, _ in _model().rank(clean) if lang in preferred]
+            return ranked[0] if ranked else preferred[0]
+        return detected
+    return detect_language(text)
+
+
+def _closest_vocabulary(words: list[str], preferred: Sequence[str], vocabularies: Mapping[str, Container[str]]) -> str:
+    best, best_hits = preferred[0], 0
+    folded = [_fold(w) for w in words]
+    for lang in preferred:
+        vocab = vocabularies.get(lang, ())
+        function_words = _FUNCTION_WORDS.get(lang, ())
+        hits = sum(1 for w, f in zip(words, folded) if w in vocab or f in vocab or w in function_words)
+        if hits > best_hits:
+            best, best_hits = lang, hits
+    return best
+
+
+def _fold(word: str) -> str:
+    """Accents stripped (VADER-FR's lexicon keys have none)."""
+    if word.isascii():
+        return word
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode("ascii")
+
+
+_FUNCTION_WORDS = {"en": _EN_WORDS, "fr": _FR_WORDS}

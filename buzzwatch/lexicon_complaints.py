@@ -122,6 +122,15 @@ PHRASES_FR: dict[str, tuple[str, float]] = {
     "ras le bol": ("ras_le_bol", -2.5),
     "service client": ("service_client", 0.0),
     "foutage de gueule": ("foutage_de_gueule", -3.0),
+    "merci pour rien": ("merci_pour_rien", -2.5),
+    # litotes: "pas terrible" means "poor", not "not awful" (VADER-FR negates "terrible" to +)
+    "pas terrible": ("pas_terrible", -1.5),
+    "pas top": ("pas_top", -1.5),
+    "pas au top": ("pas_top", -1.5),
+    "pas génial": ("pas_genial", -1.5),
+    "pas ouf": ("pas_ouf", -1.5),
+    "pas fameux": ("pas_fameux", -1.5),
+    "pas fou": ("pas_fou", -1.0),
 }
 
 

@@ -14,6 +14,9 @@ that carries every mention.
 ...                   label="negative", text="Acme lost my bag", author="bob", followers=10)
 >>> decode_scored(s.to_wire()) == [s]
 True
+>>> old = orjson.loads(s.to_wire())[:16]  # written before ``from_brand`` existed
+>>> decode_scored(orjson.dumps(old)) == [s]
+True
 >>> decode_scored(Watermark(raw_partition=2, raw_partitions=4, event_time_ms=120_000).to_wire())
 Watermark(raw_partition=2, raw_partitions=4, event_time_ms=120000, idle=False)
 """
@@ -48,6 +51,7 @@ class ScoredMention:
     fingerprint: int = 0  # duplicate-text fingerprint (terms.text_fingerprint)
     terms: tuple[str, ...] = ()
     late: bool = False  # already late by its own raw partition's watermark (see watermark.py)
+    from_brand: bool = False  # written by one of the brand's own accounts: a response, not a complaint
 
     def to_wire(self) -> bytes:
         return orjson.dumps(
@@ -68,6 +72,7 @@ class ScoredMention:
                 self.fingerprint,
                 list(self.terms),
                 self.late,
+                self.from_brand,  # appended last: readers of the 16-field form still decode
             ]
         )
 
@@ -121,11 +126,15 @@ def encode_batches(rows: list[bytes], max_bytes: int = MAX_BATCH_BYTES) -> list[
 
 
 def _mention(row: list) -> ScoredMention:
-    (_, mid, brand, ts, lang, comp, label, text, url, author, foll, shares, akey, fp, terms, late) = row[:16]
+    # 16 fields before ``from_brand`` was added (records written by an older version)
+    (_, mid, brand, ts, lang, comp, label, text, url, author, foll, shares, akey, fp, terms, late, *rest) = row
+    if len(rest) > 1:
+        raise ValueError(f"{len(row)} fields, at most 17 known")
     return ScoredMention(
         id=mid, brand=brand, created_at_ms=ts, lang=lang, compound=comp, label=label,
         text=text, url=url, author=author, followers=foll, shares=shares,
         author_key=akey, fingerprint=fp, terms=tuple(terms), late=late,
+        from_brand=bool(rest[0]) if rest else False,
     )
 
 

@@ -24,6 +24,7 @@ import threading
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from buzzwatch import cues
 from buzzwatch import lexicon_complaints as lex
 
 LABELS = ("negative", "neutral", "positive", "unscored")
@@ -35,7 +36,11 @@ DEFAULT_POS_THRESHOLD = 0.05
 # Chosen by bench/sentiment_eval.py on its tune split (max macro-F1), confirmed on the held-out
 # split: a mention to a brand needs more than a "please"/"thanks" to count as praise.
 # Pass as ``SentimentScorer(lang_thresholds=TUNED_LANG_THRESHOLDS)``.
-TUNED_LANG_THRESHOLDS: dict[str, tuple[float, float]] = {"en": (-0.05, 0.40), "fr": (-0.05, 0.20)}
+# The compound of a post with a sarcasm cue (buzzwatch.cues), or its own if more negative.
+SARCASTIC_COMPOUND = -0.5
+# French: (-0.1, 0.1) is the French model's most likely class (buzzwatch.french_model), which
+# did better than thresholds tuned on out-of-fold scores in cross-validation on the tune split.
+TUNED_LANG_THRESHOLDS: dict[str, tuple[float, float]] = {"en": (-0.05, 0.40), "fr": (-0.10, 0.10)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +85,11 @@ def _english_class():
             if supplement:
                 self.lexicon.update(lex.WORDS_EN)
                 self.lexicon.update(lex.phrase_valences(lex.PHRASES_EN))
+                self.lexicon.update(cues.emoji_valences())
 
         def polarity_scores(self, text):
             if self.phrases:
-                text = lex.rewrite_phrases(text, self.phrases)
+                text = lex.rewrite_phrases(cues.rewrite_emojis(text), self.phrases)
             if not text.isascii():
                 text = _demojize(text, self.emojis)
             text = text.strip()
@@ -153,10 +159,11 @@ def _french_class():
             if supplement:
                 self.lexicon.update(lex.WORDS_FR)
                 self.lexicon.update(lex.phrase_valences(lex.PHRASES_FR))
+                self.lexicon.update(cues.emoji_valences())
 
         def polarity_scores(self, text):
             if self.phrases:
-                text = lex.rewrite_phrases(text, self.phrases)
+                text = lex.rewrite_phrases(cues.rewrite_emojis(text), self.phrases)
             return super().polarity_scores(text)
 
         @staticmethod
@@ -226,6 +233,7 @@ class SentimentScorer:
         *,
         lang_thresholds: Mapping[str, tuple[float, float]] | None = None,
         supplement: bool = True,
+        french_model: bool = True,
     ):
         if not neg_threshold < pos_threshold:
             raise ValueError(f"neg_threshold ({neg_threshold}) must be below pos_threshold ({pos_threshold})")
@@ -233,17 +241,38 @@ class SentimentScorer:
         self.pos_threshold = pos_threshold
         self.lang_thresholds = dict(lang_thresholds or {})
         self.supplement = supplement
+        self._french_model = None
+        if french_model:
+            from buzzwatch.french_model import shipped
+
+            self._french_model = shipped()
         self._analyzers = {lang: analyzer(lang, supplement) for lang in SCORED_LANGUAGES}
+
+    def vocabularies(self) -> dict[str, frozenset[str]]:
+        """The words each scored language's lexicon knows (language routing of short posts)."""
+        return {lang: frozenset(w for w in a.lexicon if " " not in w) for lang, a in self._analyzers.items()}
 
     def thresholds(self, lang: str) -> tuple[float, float]:
         return self.lang_thresholds.get(lang, (self.neg_threshold, self.pos_threshold))
 
     def compound(self, text: str, lang: str) -> float | None:
-        """VADER's compound score of ``text`` in ``lang``, None if the language is not scored."""
+        """The compound score of ``text`` in ``lang`` (-1..1), None if the language is not
+        scored: VADER's in English; in French the shipped linear model's
+        (``buzzwatch.french_model``, which reads VADER-FR's scores); with the supplement, a
+        sarcastic post (``buzzwatch.cues``) is at most ``SARCASTIC_COMPOUND``."""
         a = self._analyzers.get(lang)
         if a is None:
             return None
-        return float(a.polarity_scores(_prepare(text))["compound"]) if text else 0.0
+        if not text:
+            return 0.0
+        text = _prepare(text)
+        scores = a.polarity_scores(text)
+        c = float(scores["compound"])
+        if lang == "fr" and self._french_model is not None:
+            c = self._french_model.compound(text, scores)
+        if self.supplement and cues.is_sarcastic(text, scores["neg"] > 0, a.lexicon):
+            c = min(-abs(c), SARCASTIC_COMPOUND)
+        return c
 
     def score(self, text: str, lang: str) -> Sentiment:
         """Sentiment of already-masked ``text`` in the already-routed ``lang``."""

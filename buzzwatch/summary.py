@@ -82,6 +82,7 @@ class MinuteSummary:
     top_negative: tuple[TopPost, ...] = field(default=())
     terms: tuple[tuple[str, int], ...] = field(default=())
     authors: tuple[tuple[str, int], ...] = field(default=())  # (author, followers) by reach
+    responses: int = 0  # posts by the brand's own accounts (``from_brand``): not in ``mentions``
 
     @property
     def end_ms(self) -> int:

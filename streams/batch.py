@@ -18,7 +18,8 @@ def _open_out(out: str):
 
 
 def score_file(core: CoreConfig, input: str, out: str) -> tuple[int, int]:
-    """One JSON line per input mention: id, lang, compound, label (+ brands). Lines that break
+    """One JSON line per input mention: id, lang, compound, label (+ brands, and ``from_brand``:
+    the brands whose own account wrote it). Lines that break
     the contract are reported on stderr with their line number and written as
     ``{"line": N, "error": reason}`` so the output stays aligned with the input."""
     analyzer = MentionAnalyzer(core)
@@ -35,7 +36,8 @@ def score_file(core: CoreConfig, input: str, out: str) -> tuple[int, int]:
             a = analyzer.analyze(verdict)
             s = a.sentiment
             fh.write(orjson.dumps({"id": verdict.id, "lang": s.lang, "compound": round(s.compound, 4),
-                                   "label": s.label, "brands": list(a.brands)}) + b"\n")
+                                   "label": s.label, "brands": list(a.brands),
+                                   "from_brand": list(a.from_brands)}) + b"\n")
             n += 1
     finally:
         if fh is not sys.stdout.buffer:

@@ -3,7 +3,7 @@ what is hidden from the sentiment scorer."""
 
 import pytest
 
-from buzzwatch.brands import PLACEHOLDER, Brand, BrandMatcher, normalize
+from buzzwatch.brands import PLACEHOLDER, Brand, BrandMatcher, MatchResult, normalize
 from buzzwatch.sentiment import SentimentScorer
 
 ACME = Brand("Acme", aliases=("Acme Corp",), handles=("@AcmeHelp",), hashtags=("#acmefail",))
@@ -144,3 +144,153 @@ def test_thousands_of_brands_match_with_one_pattern():
     brands = [Brand(f"brand{i:04d}x", handles=(f"@b{i}help",)) for i in range(3000)]
     m = BrandMatcher(brands)
     assert m.match("brand0042x and @b2999help, not brand0042xy") == ["brand0042x", "brand2999x"]
+
+
+# --- real brand names: exclusions, context, handles-only, spelling, URLs and e-mails ---------
+
+ORANGE = Brand("Orange", handles=("@Orange_France",), hashtags=("#orange",), languages=("fr", "en"),
+               exclude=("orange juice", "orange cat", "jus d'orange", "orange pressée"))
+FREE = Brand("Free", handles=("@free", "@freebox"), hashtags=("#freebox",), match="handles")
+APPLE = Brand("Apple", require_any=("iphone", "ipad", "mac", "ios", "app store", "apple store"))
+COCA = Brand("Coca-Cola", aliases=("Coke",))
+ACME_WEB = Brand("Acme", handles=("@acme",))
+REAL = BrandMatcher([ORANGE, FREE, APPLE, COCA, ACME_WEB])
+
+
+@pytest.mark.parametrize("text, brands", [
+    ("I love orange juice", []),                               # an excluded phrase is not the brand
+    ("my orange cat sleeps", []),
+    ("Un jus d'orange svp", []),
+    ("ORANGE JUICE!!!", []),                                   # exclusions ignore case and accents
+    ("orange   juice", []),                                    # ... and spacing
+    ("Orange juice is nice but Orange 4G is down", ["Orange"]),  # another, bare occurrence counts
+    ("orange juice spilled on my @Orange_France box", ["Orange"]),  # a handle always counts
+    ("#orange juice", ["Orange"]),                             # ... and so does a hashtag
+    ("Orange réseau en panne", ["Orange"]),
+])
+def test_exclude_phrases_remove_only_the_occurrences_inside_them(text, brands):
+    assert REAL.match(text) == brands
+
+
+@pytest.mark.parametrize("text, brands", [
+    ("I feel free", []),                      # handles-only: the bare word never counts
+    ("Free shipping today", []),
+    ("FREE en panne", []),
+    ("@free en panne depuis ce matin", ["Free"]),
+    ("ma @Freebox redémarre", ["Free"]),
+    ("#Free #freebox", ["Free"]),            # @name / #name of a handles-only brand count too
+])
+def test_handles_only_brand_counts_handles_and_hashtags_only(text, brands):
+    assert REAL.match(text) == brands
+
+
+@pytest.mark.parametrize("text, brands", [
+    ("an apple a day", []),                               # no context term: not the brand
+    ("apple pie recipe", []),
+    ("Apple broke my iPhone again", ["Apple"]),           # a context term anywhere in the post
+    ("the apple store lost my repair", ["Apple"]),        # multi-word context
+    ("@apple your store is a mess", ["Apple"]),           # a handle needs no context
+    ("Apple Apple", []),                                  # the name is not its own context
+])
+def test_require_any_needs_a_context_term_next_to_a_bare_name(text, brands):
+    assert REAL.match(text) == brands
+
+
+@pytest.mark.parametrize("text", [
+    "Coca-Cola", "coca cola", "CocaCola", "coca-cola", "COCA_COLA", "coca.cola", "Coca - Cola", "#CocaCola",
+    "@cocacola", "Cöca-Cola", "coke",
+])
+def test_names_ignore_punctuation_and_spaces_between_their_words(text):
+    assert REAL.match(text) == ["Coca-Cola"]
+
+
+@pytest.mark.parametrize("text", ["cocacolas", "coca colaa", "supercoca-cola", "coca"])
+def test_spelling_insensitive_names_still_need_word_boundaries(text):
+    assert REAL.match(text) == []
+
+
+@pytest.mark.parametrize("text, brands", [
+    ("write to support@acme.com", []),                   # an e-mail address is not a mention
+    ("see https://acme.com/x", []),                      # nor is a URL
+    ("see http://www.acme.com/outage and www.acme.fr", []),
+    ("mail support@acme.com, @acme never answers", ["Acme"]),  # the rest of the post still counts
+    ("acme.com is down", ["Acme"]),                      # a bare domain name is the brand talked about
+    ("thanks @acme.", ["Acme"]),                         # a handle at the end of a sentence
+])
+def test_no_match_inside_email_addresses_or_urls(text, brands):
+    assert REAL.match(text) == brands
+
+
+@pytest.mark.parametrize("text, brands, refused", [
+    ("I love orange juice", (), ("Orange",)),
+    ("I feel free", (), ("Free",)),
+    ("an apple a day", (), ("Apple",)),
+    ("nothing here", (), ()),
+    ("Orange 4G down", ("Orange",), ()),
+])
+def test_match_detail_names_the_brands_refused_by_their_rules(text, brands, refused):
+    assert REAL.match_detail(text) == MatchResult(brands, refused)
+
+
+@pytest.mark.parametrize("author_id, author_name, brands", [
+    (None, "Orange_France", ["Orange"]),
+    (None, "@orange_france", ["Orange"]),       # handle with @, any case
+    ("12345", None, ["Orange"]),                # a verified author id
+    (12345, None, []),                          # ids are compared as strings by the mention contract
+    ("999", "someone", []),
+    (None, None, []),
+])
+def test_own_accounts_are_recognized_by_handle_or_author_id(author_id, author_name, brands):
+    m = BrandMatcher([Brand("Orange", own_handles=("@Orange_France",), own_author_ids=("12345",)), ACME_WEB])
+    assert m.own_brands(author_id if isinstance(author_id, str) or author_id is None else None, author_name) == brands
+
+
+def test_languages_of_brands_in_order_without_repeats():
+    assert REAL.languages_of(["Orange", "Acme"]) == ("fr", "en")
+    assert REAL.languages_of([]) == ()
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ({"name": "Orange", "exclude": ["orange juice"]}, Brand("Orange", exclude=("orange juice",))),
+    ({"name": "Free", "match": "handles"}, Brand("Free", match="handles")),
+    ({"name": "Apple", "require_any": "iphone"}, Brand("Apple", require_any=("iphone",))),
+    ({"name": "Orange", "own_handles": ["@Orange_France"], "own_author_ids": [42, "x7"]},
+     Brand("Orange", own_handles=("@Orange_France",), own_author_ids=("42", "x7"))),
+    ({"name": "Free", "languages": ["FR"]}, Brand("Free", languages=("fr",))),
+])
+def test_new_brand_keys_are_read_from_the_toml_table(raw, expected):
+    assert Brand.from_dict(raw) == expected
+
+
+@pytest.mark.parametrize("raw, error", [
+    ({"name": "Free", "match": "words"}, "'match' must be one of text, handles"),
+    ({"name": "Free", "match": "handles", "require_any": ["box"]}, "'require_any' has no effect"),
+    ({"name": "Orange", "exclude": [""]}, "empty string"),
+    ({"name": "Orange", "exclude": ["!!"]}, "no letter or digit"),
+    ({"name": "Orange", "own_handles": ["two words"]}, "must be one word"),
+    ({"name": "Orange", "own_author_ids": [True]}, "'own_author_ids' must be"),
+    ({"name": "Orange", "languages": []}, "'languages' must not be empty"),
+    ({"name": "Orange", "excludes": ["x"]}, "unknown key"),
+    ({"name": "Orange", "own_handle": ["x"]}, "unknown key"),
+])
+def test_bad_values_of_the_new_brand_keys_are_clear_errors(raw, error):
+    with pytest.raises(ValueError, match=error):
+        Brand.from_dict(raw)
+
+
+def test_new_keys_are_accepted_in_the_config_file_and_unknown_ones_are_errors():
+    from buzzwatch.config import ConfigError, CoreConfig
+
+    cfg = CoreConfig.from_dict({"brands": [{"name": "Free", "match": "handles", "own_handles": ["@free"]}]})
+    assert cfg.brands[0].match == "handles"
+    with pytest.raises(ConfigError, match=r"\[\[brands\]\] #1: .*unknown key\(s\) exclusion"):
+        CoreConfig.from_dict({"brands": [{"name": "Orange", "exclusion": ["orange juice"]}]})
+
+
+def test_shipped_config_loads_with_the_new_keys():
+    from pathlib import Path
+
+    from streams.settings import load_settings
+
+    cfg = load_settings(Path(__file__).resolve().parents[2] / "config" / "buzzwatch.toml", env={}).core
+    assert cfg.brand_names

@@ -111,3 +111,66 @@ def test_core_modules_import_no_stream_framework():
             "print(sorted(m for m in ('faust', 'aiokafka', 'kafka') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# --- emoji, sarcasm and French litotes (buzzwatch.cues, lexicon_complaints) -------------------
+
+TUNED = SentimentScorer(lang_thresholds={"en": (-0.05, 0.40), "fr": (-0.10, 0.10)})
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Oh great, brand cancelled my order again 🙃", "en"),
+    ("amazing job losing my data", "en"),
+    ("amazing job @brand losing my data", "en"),
+    ("Thanks for fixing it so fast 🙄", "en"),
+    ("Wow great, another outage", "en"),
+    ("Well done brand, my bag is lost again", "en"),
+    ("Bravo, vraiment génial 👏", "fr"),
+    ("Bravo brand, encore en panne", "fr"),
+    ("Super service 🤡", "fr"),
+    ("Merci pour rien", "fr"),
+])
+def test_sarcasm_is_negative(text, lang):
+    assert TUNED.score(text, lang).label == "negative"
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Great job fixing the outage so fast, thank you!", "en"),
+    ("Oh great, my order arrived early!", "en"),
+    ("Bravo to the whole team 👏", "en"),
+    ("Merci brand, service au top 👍", "fr"),
+])
+def test_genuine_praise_is_not_read_as_sarcasm(text, lang):
+    assert TUNED.score(text, lang).label == "positive"
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("brand 😡😡😡", "en"), ("😡", "en"), ("brand 🤬", "fr"), ("👎👎", "fr"), ("brand 💩", "en"),
+])
+def test_angry_emoji_alone_is_scored_negative(text, lang):
+    assert TUNED.score(text, lang).label == "negative"
+
+
+@pytest.mark.parametrize("text, lang", [("brand 😍", "en"), ("❤️❤️ brand", "fr"), ("👍", "en")])
+def test_happy_emoji_alone_is_scored_positive(text, lang):
+    assert TUNED.score(text, lang).label == "positive"
+
+
+@pytest.mark.parametrize("text", ["brand pas terrible", "pas top", "Service pas au top", "pas génial ce matin",
+                                  "franchement pas ouf"])
+def test_french_litotes_are_negative(text):
+    assert TUNED.score(text, "fr").label == "negative"
+
+
+def test_plain_vader_is_left_as_it_was_without_the_supplement():
+    plain = SentimentScorer(supplement=False, french_model=False)
+    assert plain.score("Oh great, brand cancelled my order again 🙃", "en").compound > 0
+
+
+def test_french_is_scored_by_the_shipped_model_and_vader_fr_without_it():
+    from buzzwatch.french_model import shipped
+
+    assert shipped().confidence > 0  # the gate chosen at training time is shipped with the weights
+    with_model = SentimentScorer().compound("Le Japon relance ses centrales nucléaires malgré Fukushima", "fr")
+    without = SentimentScorer(french_model=False).compound("Le Japon relance ses centrales nucléaires malgré Fukushima", "fr")
+    assert -1.0 <= with_model <= 1.0 and -1.0 <= without <= 1.0
