@@ -17,6 +17,8 @@
 
 from __future__ import annotations
 
+from buzzwatch.errors import BuzzwatchError
+
 import csv
 from pathlib import Path
 from typing import IO, Iterable, Iterator
@@ -26,7 +28,7 @@ from buzzwatch.mention import parse_timestamp_ms
 from buzzwatch.summary import MinuteSummary
 
 
-class CountsFormatError(ValueError):
+class CountsFormatError(BuzzwatchError, ValueError):
     """A row of a counts CSV that cannot be read (the message names the line)."""
 
 

@@ -41,6 +41,8 @@ an orphan value that no index names.
 
 from __future__ import annotations
 
+from buzzwatch.errors import BuzzwatchError
+
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol
 
@@ -53,7 +55,7 @@ MAX_VALUE_BYTES = 64 * 1024
 SEP = b"\x00"
 
 
-class StateError(ValueError):
+class StateError(BuzzwatchError, ValueError):
     """Stored state this version cannot read, or a value over the size bound."""
 
 

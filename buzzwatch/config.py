@@ -13,6 +13,8 @@ silently fall back to a default during a crisis.
 
 from __future__ import annotations
 
+from buzzwatch.errors import BuzzwatchError
+
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -22,7 +24,7 @@ from buzzwatch.brands import Brand
 from buzzwatch.oncall import OnCallConfig, OnCallError, split_brand_table
 
 
-class ConfigError(ValueError):
+class ConfigError(BuzzwatchError, ValueError):
     """The configuration file is unreadable or has a wrong, missing or unknown key."""
 
 

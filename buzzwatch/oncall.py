@@ -21,6 +21,8 @@ dicts), so a Faust table can store an entry as it is.
 
 from __future__ import annotations
 
+from buzzwatch.errors import BuzzwatchError
+
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -37,7 +39,7 @@ MAX_HISTORY = 8  # lifecycle events kept per alert (opened, escalations, resolve
 MAX_POINTS = 50  # lifecycle points kept per alert for the chart when the brand's minutes are not at hand
 
 
-class OnCallError(ValueError):
+class OnCallError(BuzzwatchError, ValueError):
     """A bad on-call setting or acknowledgement."""
 
 

@@ -23,6 +23,8 @@ Watermark(raw_partition=2, raw_partitions=4, event_time_ms=120000, idle=False)
 
 from __future__ import annotations
 
+from buzzwatch.errors import BuzzwatchError
+
 from dataclasses import dataclass
 
 import orjson
@@ -93,7 +95,7 @@ class Watermark:
         )
 
 
-class WireError(ValueError):
+class WireError(BuzzwatchError, ValueError):
     """A record on mentions.scored that this version cannot read."""
 
 

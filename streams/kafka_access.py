@@ -16,6 +16,8 @@ never a password.
 
 from __future__ import annotations
 
+from buzzwatch.errors import BuzzwatchError
+
 import asyncio
 import ssl
 
@@ -24,7 +26,7 @@ from streams.kafka_security import KafkaSecurity
 DEFAULT_TIMEOUT_S = 10.0
 
 
-class KafkaAccessError(RuntimeError):
+class KafkaAccessError(BuzzwatchError, RuntimeError):
     """The broker cannot be reached, or refuses this client's TLS or SASL credentials."""
 
 

@@ -26,6 +26,8 @@ JVM's own stdout/stderr, e.g. a crash before logging starts). Startup errors quo
 
 from __future__ import annotations
 
+from buzzwatch.errors import BuzzwatchError
+
 import atexit
 import base64
 import contextlib
@@ -55,7 +57,7 @@ START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
 
 
-class KafkaError(RuntimeError):
+class KafkaError(BuzzwatchError, RuntimeError):
     """The local broker could not be resolved, started, reached or stopped."""
 
 

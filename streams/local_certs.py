@@ -12,6 +12,8 @@ production certificates come from the operator's PKI.
 
 from __future__ import annotations
 
+from buzzwatch.errors import BuzzwatchError
+
 import secrets
 import shutil
 import subprocess
@@ -22,7 +24,7 @@ from pathlib import Path
 DAYS = 2
 
 
-class CertError(RuntimeError):
+class CertError(BuzzwatchError, RuntimeError):
     """openssl is missing or refused to make a key or certificate."""
 
 
