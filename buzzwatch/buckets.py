@@ -144,10 +144,15 @@ class OpenMinute:
     terms: dict[str, int] = field(default_factory=dict)
     author_reach: dict[str, int] = field(default_factory=dict)
     responses: int = 0  # posts by the brand's own accounts: counted apart, never as mentions
+    first_response: TopPost | None = None  # the earliest of them (event time, then id): the answer
 
     def add(self, m: ScoredMention) -> None:
         if m.from_brand:
             self.responses += 1
+            post = TopPost(m.id, m.text, m.compound, m.created_at_ms, m.url, m.author, m.followers)
+            if self.first_response is None or (post.created_at_ms, post.id) < (
+                    self.first_response.created_at_ms, self.first_response.id):
+                self.first_response = post
             return
         self.mentions += 1
         if m.label == "negative":
@@ -207,6 +212,7 @@ class OpenMinute:
             terms=tuple(_top_items(self.terms, TOP_TERMS)),
             authors=tuple(_top_items(self.author_reach, TOP_AUTHORS)),
             responses=self.responses,
+            first_response=self.first_response,
         )
 
     def to_dict(self) -> dict:
@@ -220,6 +226,7 @@ class OpenMinute:
             "t": [p.to_dict() for p in sorted(self.top, key=lambda p: (p.compound, -p.followers, p.id))],
             "w": dict(sorted(self.terms.items())),
             "r": dict(sorted(_top_items(self.author_reach, TOP_AUTHORS))),
+            "p": self.first_response.to_dict() if self.first_response else None,
         }
 
     @classmethod
@@ -232,6 +239,7 @@ class OpenMinute:
             authors=DistinctCounter.from_bytes(base64.b64decode(d["a"])),
             texts=DistinctCounter.from_bytes(base64.b64decode(d["f"])),
             top=[TopPost.from_dict(p) for p in d["t"]], terms=dict(d["w"]), author_reach=dict(d["r"]),
+            first_response=TopPost.from_dict(d["p"]) if d.get("p") else None,
         )
 
 

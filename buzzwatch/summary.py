@@ -83,6 +83,7 @@ class MinuteSummary:
     terms: tuple[tuple[str, int], ...] = field(default=())
     authors: tuple[tuple[str, int], ...] = field(default=())  # (author, followers) by reach
     responses: int = 0  # posts by the brand's own accounts (``from_brand``): not in ``mentions``
+    first_response: TopPost | None = None  # the earliest of them: when and where the brand answered
 
     @property
     def end_ms(self) -> int:

@@ -137,3 +137,17 @@ def test_open_minute_state_keeps_responses_and_reads_state_written_without_them(
     assert OpenMinute.from_dict(d).responses == 1
     d["c"] = d["c"][:10]  # a minute written before responses existed
     assert OpenMinute.from_dict(d).responses == 0
+
+
+def test_the_minute_keeps_the_brands_earliest_answer_whatever_the_arrival_order():
+    from buzzwatch.buckets import BrandBuckets
+
+    replies = [replace(BASE, id=f"r{i}", created_at_ms=60_000 + t, url=f"https://x/{i}")
+               for i, t in enumerate([30_000, 5_000, 5_000, 50_000])]
+    for order in (replies, list(reversed(replies))):
+        st = BrandBuckets.new("Orange")
+        for r in order:
+            st.add(r)
+        [minute] = st.close_until(120_000)
+        assert minute.responses == 4
+        assert (minute.first_response.id, minute.first_response.url) == ("r1", "https://x/1")
