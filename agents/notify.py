@@ -30,7 +30,7 @@ from faust.types import TP
 
 from buzzwatch.deadline import due_events
 from buzzwatch.mention import parse_timestamp_ms
-from buzzwatch.oncall import CLOCK_EVENTS, answered_at_ms, escalated, fold_event, status_of, with_brand_settings
+from buzzwatch.oncall import CLOCK_EVENTS, answered_ms, escalated, fold_event, status_of, with_brand_settings
 from streams import metrics as M
 from streams.sinks import Sink, configured_sinks, delivery_key
 
@@ -264,7 +264,7 @@ def register(pipe: NotifyDeps) -> OnCallDesk:
                 continue  # not delivered yet: the outbox keeps the order, do not overtake it
             message = with_brand_settings(last, entry, oncall.for_brand(entry["brand"]))
             alerts += am[0].refresh_body(message, escalated=escalated(entry, oncall.for_brand(entry["brand"])),
-                                         answered=answered_at_ms(ack) is not None, resolved_by_person=status == "resolved")
+                                         answered=answered_ms(entry, ack) is not None, resolved_by_person=status == "resolved")
         for brand, (n_open, n_acked) in counts.items():
             M.ALERTS_OPEN.labels(brand).set(n_open)
             M.ALERTS_ACKNOWLEDGED.labels(brand).set(n_acked)

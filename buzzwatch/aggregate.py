@@ -96,6 +96,41 @@ class AggregateBatch:
         return [(brand, e) for brand in sorted(self.closed) for cm in self.closed[brand] for e in cm.events]
 
 
+def follow_answer(last: dict, summary: MinuteSummary, events: list[dict]) -> dict | None:
+    """Follow the brand's open alert through its lifecycle events, and return a ``responded``
+    event the first time the brand's own accounts answer publicly while it is open (the
+    agencies' rule: answer within 24 hours; the on-call clock stops reminding once answered).
+
+    ``last["open_alert"]`` (kept in the brand's state) is ``{"id", "severity", "onset_at",
+    "responded"}`` or None; only the lifecycle events' contract is read (``opened`` /
+    ``escalated`` / ``resolved`` with ``alert_id``), not the detector's internals.
+    """
+    open_alert = last.get("open_alert")
+    for e in events:
+        if e.get("event") == "opened":
+            open_alert = {"id": e["alert_id"], "severity": e.get("severity"), "onset_at": e.get("onset_at"),
+                          "responded": False}
+        elif e.get("event") == "escalated" and open_alert and open_alert["id"] == e["alert_id"]:
+            open_alert = {**open_alert, "severity": e.get("severity")}
+        elif e.get("event") == "resolved" and open_alert and open_alert["id"] == e["alert_id"]:
+            open_alert = None
+    answer = None
+    post = summary.first_response
+    if open_alert and not open_alert["responded"] and post is not None:
+        from buzzwatch.mention import format_timestamp
+
+        answer = {
+            "alert_id": open_alert["id"], "brand": summary.brand, "event": "responded",
+            "severity": open_alert["severity"], "detected_at": format_timestamp(summary.end_ms),
+            "onset_at": open_alert["onset_at"],
+            "response": {"at": format_timestamp(post.created_at_ms), "url": post.url, "author": post.author,
+                         "text": post.text},
+        }
+        open_alert = {**open_alert, "responded": True}
+    last["open_alert"] = open_alert
+    return answer
+
+
 class AggregateStage:
     """Per-brand state (cached, loaded from and saved to a :class:`~buzzwatch.brandstore.KV`),
     aligned watermarks per scored partition, and the per-batch loop.
@@ -210,10 +245,15 @@ class AggregateStage:
         out = []
         for summary in state.buckets.close_until(watermark_ms - self.lateness_ms):
             state.detector, assessment, events = observe(self.detection, state.detector, summary)
+            events = list(events)
+            answer = follow_answer(state.last, summary, events)
+            if answer is not None:
+                events.append(answer)
             out.append(ClosedMinute(summary, assessment, events))
         if out:
             a = out[-1].assessment
             state.last = {
+                "open_alert": state.last.get("open_alert"),
                 "end_ms": a.end_ms,
                 "score": a.score,
                 "severity": a.severity,

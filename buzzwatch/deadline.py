@@ -29,7 +29,7 @@ deadline, go to the ``escalation`` route.
 from __future__ import annotations
 
 from buzzwatch.mention import format_timestamp
-from buzzwatch.oncall import HOUR_MS, BrandOnCall, answered_at_ms, clock_key
+from buzzwatch.oncall import HOUR_MS, BrandOnCall, answered_ms, clock_key
 
 
 def due_points(entry: dict, cfg: BrandOnCall) -> list[tuple[int, dict]]:
@@ -45,7 +45,7 @@ def due_points(entry: dict, cfg: BrandOnCall) -> list[tuple[int, dict]]:
 
 def due_events(entry: dict, ack: dict | None, now_ms: int, cfg: BrandOnCall) -> list[dict]:
     """Clock events that are due at or before ``now_ms`` and not yet in the entry's ``seen``."""
-    answered = answered_at_ms(ack)
+    answered = answered_ms(entry, ack)  # a person's ack, or the brand's own public answer
     resolved = entry.get("resolved_ms")
     out = []
     for due_ms, fields in due_points(entry, cfg):

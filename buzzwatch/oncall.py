@@ -215,6 +215,11 @@ def fold_event(book: dict, event: dict, config: OnCallConfig) -> dict:
             point = [parse_timestamp_ms(event["detected_at"]), ev.get("observed_per_min"), ev.get("expected_per_min"),
                      ev.get("negative_share"), ev.get("expected_negative_share")]
             entry["points"] = (list(entry.get("points") or []) + [point])[-MAX_POINTS:]
+    if kind == "responded" and not entry.get("responded"):
+        # the brand's own accounts answered publicly (buzzwatch.aggregate.follow_answer)
+        response = dict(event.get("response") or {})
+        response["at_ms"] = parse_timestamp_ms(response.get("at")) or parse_timestamp_ms(event["detected_at"])
+        entry["responded"] = response
     if kind == "resolved":
         entry["status"] = "resolved"
         entry["resolved_ms"] = parse_timestamp_ms(event["detected_at"])
@@ -236,16 +241,31 @@ def open_alerts(book: dict, acks: dict) -> list[dict]:
 
 
 def status_of(entry: dict, ack: dict | None) -> str:
-    """``resolved``, ``acknowledged`` or ``open``.
+    """``resolved``, ``acknowledged``, ``responded`` (the brand answered publicly, nobody
+    acknowledged yet) or ``open``.
 
     >>> status_of({"status": "open"}, {"acked_at_ms": 3, "resolved_at_ms": None})
     'acknowledged'
+    >>> status_of({"status": "open", "responded": {"at_ms": 5}}, None)
+    'responded'
     """
     if entry["status"] == "resolved" or (ack and ack.get("resolved_at_ms") is not None):
         return "resolved"
     if ack and ack.get("acked_at_ms") is not None:
         return "acknowledged"
+    if entry.get("responded"):
+        return "responded"
     return "open"
+
+
+def answered_ms(entry: dict, ack: dict | None) -> int | None:
+    """When the alert was first answered: a person took it in hand, or the brand replied publicly.
+
+    >>> answered_ms({"responded": {"at_ms": 50}}, {"acked_at_ms": 70}), answered_ms({}, None)
+    (50, None)
+    """
+    times = [t for t in (answered_at_ms(ack), (entry.get("responded") or {}).get("at_ms")) if t is not None]
+    return min(times) if times else None
 
 
 def escalated(entry: dict, cfg: BrandOnCall) -> bool:

@@ -23,7 +23,7 @@ from buzzwatch.messages import rebase_url
 from buzzwatch.oncall import OnCallError, status_of
 
 SEVERITY_COLOURS = {"watch": "#b7791f", "warning": "#dd6b20", "critical": "#c53030"}
-STATUS_COLOURS = {"open": "#c53030", "acknowledged": "#2b6cb0", "resolved": "#2f855a"}
+STATUS_COLOURS = {"open": "#c53030", "acknowledged": "#2b6cb0", "responded": "#6b46c1", "resolved": "#2f855a"}
 
 CSS = """
 *{box-sizing:border-box}body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f4f5f7;color:#1a202c}
@@ -213,6 +213,12 @@ def render_alert(entry: dict, ack: dict | None, now_ms: int, *, series: list[lis
                f"{esc(format_timestamp(ack['acked_at_ms']))}</p>")
     if ack and ack.get("resolved_by"):
         who += f"<p>Resolved by <b>{esc(ack['resolved_by'])}</b> at {esc(format_timestamp(ack['resolved_at_ms']))}</p>"
+    answer = entry.get("responded")
+    if answer:
+        link = (f" <a href='{esc(answer['url'])}' rel=noopener>the post</a>"
+                if str(answer.get("url") or "").startswith(("https://", "http://")) else "")
+        who += (f"<p id=responded>The brand answered publicly at {esc(format_timestamp(answer['at_ms']))}"
+                f" ({esc(answer.get('author') or 'own account')}){link}: <q>{esc(answer.get('text'))}</q></p>")
     action = alert_href(entry["alert_id"]) + "/ack"
     form = (f"<form method=post action='{esc(action)}'><label for=by>Your name</label>"
             f"<input id=by name=by required maxlength=80 autocomplete=name>"

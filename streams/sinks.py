@@ -92,7 +92,10 @@ class Sink:
     routes: tuple[str, ...] = ("primary", "escalation")  # which clock routes this sink receives
 
     def wants(self, event: dict) -> bool:
-        """Lifecycle events go everywhere; clock events only to sinks of their route."""
+        """Lifecycle events go everywhere; clock events only to sinks of their route; the
+        brand's public answer (``responded``) only updates the book, the page and the clock."""
+        if event.get("event") == "responded":
+            return False
         return event.get("route") is None or event["route"] in self.routes
 
     def links(self, event: dict) -> tuple[str, str]:

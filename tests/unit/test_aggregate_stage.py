@@ -107,3 +107,21 @@ def test_a_record_of_a_brand_nobody_configured_grows_no_state():
     out = stage.process([(0, m(1, brand="unknown-co")), (0, m(2))])
     assert [i for i, _ in out.failed] == [0] and "not configured" in str(out.failed[0][1])
     assert sorted(stage.cache) == ["acme"]
+
+
+def test_the_brands_public_answer_marks_its_open_alert_responded_once():
+    from buzzwatch.aggregate import follow_answer
+    from buzzwatch.summary import MinuteSummary, TopPost
+
+    reply = TopPost("r1", "Nous sommes désolés", 0.1, T0 + 30_000, "https://x/r1", "Orange_France", 10)
+    quiet = MinuteSummary(brand="acme", start_ms=T0, mentions=3)
+    answered = MinuteSummary(brand="acme", start_ms=T0, mentions=3, responses=2, first_response=reply)
+    opened = {"alert_id": "acme:1", "event": "opened", "severity": "warning", "onset_at": "x"}
+    last: dict = {}
+    assert follow_answer(last, answered, []) is None  # no alert open: a reply is just a reply
+    assert follow_answer(last, quiet, [opened]) is None
+    event = follow_answer(last, answered, [])
+    assert (event["alert_id"], event["event"], event["response"]["url"]) == ("acme:1", "responded", "https://x/r1")
+    assert follow_answer(last, answered, []) is None  # once per alert
+    follow_answer(last, quiet, [{"alert_id": "acme:1", "event": "resolved"}])
+    assert last["open_alert"] is None

@@ -73,3 +73,16 @@ def test_overdue_and_acknowledged_are_visible_in_the_index():
 def test_chart_needs_two_points():
     assert "<svg" not in chart_svg([[0, 1, 1, None]])
     assert chart_svg([[0, 1, 1, None], [60_000, 3, 1, None]]).count("<polyline") == 2
+
+
+def test_the_brands_public_answer_shows_on_the_page_escaped():
+    from streams.alert_page import render_alert
+
+    entry = {"alert_id": "Acme:1", "brand": "Acme", "status": "open", "onset_ms": 0, "deadline_ms": 86_400_000,
+             "resolved_ms": None, "severity": "warning", "seen": ["opened", "responded"],
+             "last": {"event": "opened", "severity": "warning", "evidence": {}, "detected_at": "1970-01-01T00:01:00Z"},
+             "responded": {"at_ms": 1_800_000, "url": "javascript:alert(1)", "author": "AcmeSupport",
+                           "text": "<script>x</script> Sorry, we are on it"}}
+    html = render_alert(entry, None, 3_600_000, series=[], playbook=[], grafana_base="http://g", message="")
+    assert "The brand answered publicly at 1970-01-01T00:30:00Z" in html
+    assert "<script>x</script>" not in html and "javascript:" not in html

@@ -138,3 +138,18 @@ def test_backtest_with_the_clock_reminds_an_unanswered_episode_in_event_time(tmp
     reminders = [e for e in timed if e["event"] == "reminder" and e["alert_id"] == opened["alert_id"]]
     assert reminders and reminders[0]["after_hours"] == 0.5
     assert reminders[0]["detected_at"] == format_timestamp(parse_timestamp_ms(opened["onset_at"]) + HOUR_MS // 2)
+
+
+def test_the_brands_public_answer_stops_the_reminders_like_an_ack():
+    from buzzwatch.deadline import due_events
+    from buzzwatch.oncall import BrandOnCall, OnCallConfig, fold_event, status_of
+
+    book: dict = {}
+    opened = {"alert_id": "A:0", "brand": "A", "event": "opened", "severity": "warning",
+              "onset_at": "1970-01-01T00:00:00Z", "detected_at": "1970-01-01T00:01:00Z", "evidence": {}}
+    fold_event(book, opened, OnCallConfig())
+    answer = {"alert_id": "A:0", "brand": "A", "event": "responded", "severity": "warning",
+              "detected_at": "1970-01-01T00:31:00Z", "response": {"at": "1970-01-01T00:30:00Z", "url": "https://x"}}
+    entry = fold_event(book, answer, OnCallConfig())
+    assert status_of(entry, None) == "responded" and entry["responded"]["at_ms"] == 1_800_000
+    assert due_events(entry, None, 30 * 3_600_000, BrandOnCall()) == []  # answered at 0:30, before the 1 h reminder
