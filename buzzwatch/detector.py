@@ -64,6 +64,11 @@ class DetectorParams:
     reach_factor: float = 10.0  # 5-min reach this x usual ...
     reach_min: int = 100_000  # ... and at least this many followers: severity + 1
     growth_factor: float = 3.0  # last 5 min >= this x the previous 5 (and >= 10 mentions): severity + 1
+    # sequential evidence (``sequential.py``): what a bad buzz is, in two meaningful numbers
+    extra: float = 1.0  # the buzz adds at least this x the usual volume (1.0: the volume doubles)
+    buzz_negative_share: float = 0.6  # share of the extra mentions that are negative
+    cap_score: float = 60.0  # accumulated evidence is capped (log10)
+    volume_only_step: float = 1.0  # without sentiment, one interval adds at most this evidence (log10)
 
     def severity(self, score: float, reach_boost: bool = False, fast: bool = False) -> int:
         level = 0

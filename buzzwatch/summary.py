@@ -82,6 +82,9 @@ class MinuteSummary:
     top_negative: tuple[TopPost, ...] = field(default=())
     terms: tuple[tuple[str, int], ...] = field(default=())
     authors: tuple[tuple[str, int], ...] = field(default=())  # (author, followers) by reach
+    # Who posts how much (spam/troll evidence, ``spam.py``); empty when unknown:
+    top_posters: tuple[tuple[str, int], ...] = field(default=())  # (author, posts in the interval), most first, >= 2 posts
+    top_copies: tuple[tuple[str, int], ...] = field(default=())  # (text, copies), most copied first, >= 2 copies
 
     @property
     def end_ms(self) -> int:

@@ -1,0 +1,129 @@
+"""Who is talking: a flood from a handful of accounts or one text pasted by throwaway accounts
+is a spam/troll episode, not a bad buzz.
+
+The agencies' rule is to answer legitimate criticism and to remove only insults, spam and
+trolls: one account posting the same complaint 300 times is one unhappy (or hostile) person,
+not 300. So the detector counts *people*, and what is left over is reported on its own:
+
+* **repeats**: posts beyond each author's first in the interval (``mentions -
+  distinct_authors``): a single-source flood;
+* **copies**: posts whose normalised text was already seen in the interval
+  (``duplicate_texts``), counted as spam only when they are most of the interval
+  (``spam_copy_share``) *and* come from accounts with far fewer followers than the brand's usual
+  audience (``spam_low_reach``): a copy-paste campaign by new accounts. Many real people
+  retweeting an angry post bring their usual (or bigger) audiences and stay a buzz.
+
+Spam is taken from the negative count first (a flood that is not negative is not a bad buzz
+either way). When authors are unknown (counts files: ``distinct_authors == 0``) nothing is
+removed.
+
+>>> from buzzwatch.summary import MinuteSummary
+>>> flood = MinuteSummary("acme", 0, 40, negative=32, neutral=8, distinct_authors=11, duplicate_texts=29, reach=700)
+>>> split(flood, usual_reach_per_mention=100.0)
+Split(mentions=11, negative=3, scored=11, spam=29, kind='flood')
+>>> slogan = MinuteSummary("acme", 0, 40, negative=32, neutral=8, distinct_authors=40, duplicate_texts=30, reach=5000)
+>>> split(slogan, usual_reach_per_mention=100.0).spam  # 40 people repeating a slogan: a buzz
+0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from buzzwatch.summary import MinuteSummary
+
+
+@dataclass(frozen=True)
+class SpamParams:
+    spam_copy_share: float = 0.5  # copies are suspect when they are at least this share of the interval ...
+    spam_low_reach: float = 0.25  # ... and the interval's followers per post are below this x usual
+    spam_min_posts: int = 5  # fewer spam posts than this in an interval are ignored (coincidences)
+    spam_report_posts: int = 20  # a spam/troll episode is reported from this many spam posts in 10 minutes ...
+    spam_report_share: float = 0.25  # ... and at least this share of the usual volume of those minutes
+    spam_quiet_minutes: int = 30  # ... and ends after this long without spam
+
+
+@dataclass(frozen=True)
+class Split:
+    """An interval's organic counts (people) and the spam taken out."""
+
+    mentions: int
+    negative: int
+    scored: int
+    spam: int
+    kind: str | None  # "flood" (few accounts) | "copy" (one text, many low-reach accounts) | None
+
+
+def split(s: MinuteSummary, usual_reach_per_mention: float, p: SpamParams = SpamParams()) -> Split:
+    """Organic counts of one interval and the spam removed from it; see the module docstring."""
+    if s.distinct_authors <= 0 or s.mentions <= 0:
+        return Split(s.mentions, s.negative, s.scored, 0, None)
+    repeats = max(0, s.mentions - s.distinct_authors)
+    copies = 0
+    if (s.duplicate_texts >= p.spam_copy_share * s.mentions and usual_reach_per_mention > 0
+            and s.reach < p.spam_low_reach * usual_reach_per_mention * s.mentions):
+        copies = s.duplicate_texts
+    spam = max(repeats, copies)
+    if spam < p.spam_min_posts:
+        return Split(s.mentions, s.negative, s.scored, 0, None)
+    spam = min(spam, s.mentions - 1)
+    kind = "flood" if repeats >= copies else "copy"
+    negative = max(0, s.negative - spam)
+    scored = max(negative, s.scored - spam)
+    return Split(s.mentions - spam, negative, scored, spam, kind)
+
+
+def top_accounts(s: MinuteSummary) -> list[tuple[str, int]]:
+    """The accounts behind an interval's posts, most prolific first (``top_posters``, else the
+    authors of the worst negative posts)."""
+    if s.top_posters:
+        return [(a, int(n)) for a, n in s.top_posters]
+    counts: dict[str, int] = {}
+    for post in s.top_negative:
+        if post.author:
+            counts[post.author] = counts.get(post.author, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+@dataclass(frozen=True)
+class SpamEpisode:
+    """A running spam/troll episode (small, JSON-friendly): accounts and texts kept bounded."""
+
+    id: str
+    start_ms: int
+    posts: int
+    kind: str
+    last_ms: int
+    accounts: dict
+    texts: tuple = ()
+
+    def add(self, s: MinuteSummary, spam: int, kind: str | None) -> "SpamEpisode":
+        accounts = dict(self.accounts)
+        for a, n in top_accounts(s):
+            accounts[a] = accounts.get(a, 0) + n
+        accounts = dict(sorted(accounts.items(), key=lambda kv: (-kv[1], kv[0]))[:5])
+        texts = list(self.texts)
+        for text, _n in s.top_copies:
+            if text not in texts:
+                texts.append(text)
+        if not s.top_copies:
+            for post in s.top_negative:
+                if post.text not in texts:
+                    texts.append(post.text)
+        return SpamEpisode(self.id, self.start_ms, self.posts + spam, kind or self.kind,
+                           s.end_ms if spam else self.last_ms, accounts, tuple(texts[:3]))
+
+    def report(self) -> dict:
+        return {"kind": self.kind, "spam_posts": self.posts,
+                "top_accounts": [{"author": a, "posts": n} for a, n in self.accounts.items()],
+                "sample_texts": list(self.texts)}
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "s": self.start_ms, "n": self.posts, "k": self.kind, "l": self.last_ms,
+                "a": self.accounts, "t": list(self.texts)}
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "SpamEpisode | None":
+        if not d:
+            return None
+        return cls(d["id"], d["s"], d["n"], d["k"], d["l"], dict(d["a"]), tuple(d["t"]))
