@@ -15,6 +15,7 @@ lifecycle (``lifecycle.py``) and the evidence (``evidence.py``):
    ``relearn_minutes`` without an episode (a new normal); so the spike is never learnt.
 
 >>> from buzzwatch.summary import MinuteSummary
+from buzzwatch.tails import negbin_surprise
 >>> cfg = DetectionConfig.from_dict({"warmup_minutes": 60})
 >>> state = initial_state()
 >>> for i in range(180):
@@ -31,6 +32,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from urllib.parse import quote
 
+import math
+
 from buzzwatch.baseline import Baseline, BaselineParams
 from buzzwatch.detector import DetectorParams, growth
 from buzzwatch.evidence import Evidence, TermBaseline, recent_posts
@@ -39,6 +42,7 @@ from buzzwatch.mention import format_timestamp
 from buzzwatch.sequential import LN10, Cusums, step_llr
 from buzzwatch.spam import SpamEpisode, SpamParams, Split, split
 from buzzwatch.summary import MinuteSummary
+from buzzwatch.tails import negbin_surprise
 
 MINUTE_MS = 60_000
 
@@ -58,7 +62,7 @@ class DetectionConfig:
     lifecycle: LifecycleParams = field(default_factory=LifecycleParams)
     spam: SpamParams = field(default_factory=SpamParams)
     warmup_minutes: int = 1440  # no alert before a day of history (the daily cycle) is learnt
-    learn_guard: float = 2.0  # an interval is not learnt while the volume or negative evidence is >= this (log10) ...
+    learn_guard: float = 3.0  # an interval is not learnt while the volume or negative evidence is >= this (log10) ...
     relearn_minutes: int = 360  # ... unless it lasts this long (a new normal)
     response_hours: float = 24.0  # response deadline = onset + this
     grafana_url: str = "http://127.0.0.1:3000"
@@ -159,7 +163,8 @@ def observe(config: DetectionConfig, state: dict, summary: MinuteSummary) -> tup
     minutes = summary.length_ms / MINUTE_MS
     expected = base.expected_per_min(summary.start_ms) * minutes
     usual_rpm = base.reach / base.level if base.level > 0 else 0.0
-    org = split(summary, usual_rpm, config.spam)
+    running_spam = SpamEpisode.from_dict(state.get("sp"))
+    org = split(summary, usual_rpm, config.spam, running_spam.texts if running_spam else ())
     sentiment_known = bool(state["sk"]) or org.scored > 0
     reach = summary.reach if not org.spam else int(summary.reach * org.mentions / max(summary.mentions, 1))
     row = [summary.start_ms, org.mentions, org.negative, org.scored, round(expected, 4), reach, org.spam]
@@ -173,9 +178,10 @@ def observe(config: DetectionConfig, state: dict, summary: MinuteSummary) -> tup
     if base.minutes > 0:
         step = step_llr(p, count=org.mentions, negative=org.negative, scored=org.scored, expected=expected,
                         usual_share=usual_share, share_weight=base.share_weight(),
-                        phi=base.dispersion(0, p.min_dispersion, p.max_dispersion))
+                        phi=base.dispersion(0, p.min_dispersion, p.max_dispersion), sentiment_known=sentiment_known)
         cus = cus.update(p, step, sentiment_known, summary.start_ms)
-    score = cus.score(sentiment_known) if warm else 0.0
+    score = cus.score(sentiment_known) if sentiment_known else _volume_scan(p, base, ring, minutes)
+    score = score if warm else 0.0
     k5 = max(1, round(5 / minutes))
     last5, prev5 = _last(ring, k5, 1), _last(ring[:-k5], k5, 1)
     velocity = growth(last5, prev5) if len(ring) >= 2 * k5 else growth(last5, last5)
@@ -218,9 +224,9 @@ def observe(config: DetectionConfig, state: dict, summary: MinuteSummary) -> tup
     # suspected = the volume or the negative evidence is building up, alerted or not
     suspected = warm and max(cus.volume, cus.negative) / LN10 >= config.learn_guard
     unusual_run = state["ux"] + summary.length_ms // MINUTE_MS if suspected else 0
-    if unusual_run >= config.relearn_minutes:
+    if unusual_run >= config.relearn_minutes and not life.open:
         suspected, unusual_run = False, 0
-        cus = Cusums(cus.negative, cus.share, 0.0, cus.calm, cus.start_ms, None)  # the new normal
+        cus = cus.reset()  # a lasting change without an alert: the new normal, learnt from here
     if resolved and summary.end_ms - (Lifecycle.from_dict(state["lc"]).episode or {}).get("start", summary.end_ms) \
             >= config.lifecycle.max_episode_minutes * MINUTE_MS:
         c, e, *_ = _sums(ring)
@@ -245,6 +251,26 @@ def observe(config: DetectionConfig, state: dict, summary: MinuteSummary) -> tup
         spam=org.spam,
     )
     return new_state, assessment, events + spam_events
+
+
+def _volume_scan(p: DetectorParams, base: Baseline, ring: list[list], minutes: float) -> float:
+    """Without sentiment (counts files): the most surprising recent window's volume, scaled down.
+
+    Volume alone is weak evidence of a *bad* buzz and real counts have heavy-tailed spikes, so
+    only an extreme window counts (``volume_only_scale``); windows of ``windows_min``.
+    """
+    best = 0.0
+    for k in sorted({max(1, round(w / minutes)) for w in p.windows_min}):
+        if k > len(ring):
+            break
+        c, e = _last(ring, k, 1), _last(ring, k, 4)
+        if c < p.min_ratio * e or c - e < p.min_excess:
+            continue
+        phi = min(max(base.dispersion(0, p.min_dispersion, p.max_dispersion), p.min_dispersion), p.max_dispersion)
+        if c < e + 1.5 * math.sqrt(e + phi * e * e):
+            continue
+        best = max(best, negbin_surprise(c, e, phi) / p.volume_only_scale)
+    return best
 
 
 def _spam_step(config: DetectionConfig, current: dict | None, summary: MinuteSummary, ring: list[list], org: Split,

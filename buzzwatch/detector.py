@@ -68,7 +68,7 @@ class DetectorParams:
     extra: float = 1.0  # the buzz adds at least this x the usual volume (1.0: the volume doubles)
     buzz_negative_share: float = 0.6  # share of the extra mentions that are negative
     cap_score: float = 60.0  # accumulated evidence is capped (log10)
-    volume_only_step: float = 1.0  # without sentiment, one interval adds at most this evidence (log10)
+    volume_only_extra: float = 9.0  # without sentiment, the surge looked for adds this x the usual volume
 
     def severity(self, score: float, reach_boost: bool = False, fast: bool = False) -> int:
         level = 0

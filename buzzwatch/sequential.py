@@ -25,9 +25,9 @@ Three statistics, each in nats (``/ ln 10`` gives the log10 "score" the severiti
   is strong evidence, not absolute proof);
 * **volume** (``V``): all mentions, ``expected`` against ``(1 + extra) x expected``: the score
   when sentiment is unknown (counts files) and the "suspected, do not learn" guard. Volume
-  alone is weak evidence of a *bad* buzz and real counts have heavy-tailed one-interval spikes
-  (a celebrity tweet), so without sentiment one interval adds at most ``volume_only_step``
-  (log10): an alert needs a sustained excess, not one spike.
+  alone is weak evidence of a *bad* buzz and real counts drift far from any model, so without
+  sentiment the surge looked for is bigger (``volume_only_extra``): a doubling is then
+  evidence *against* it, a tenfold surge strong evidence for it.
 
 The overdispersed likelihood ratio is what keeps a big brand quiet on its usual bursts: with
 ``phi = 0.2`` a minute of 120 mentions against 100 expected is no evidence at all.
@@ -57,7 +57,7 @@ class SequentialParams:
     share_rho: float = 0.002  # intra-interval correlation of labels: caps the share test's sample size
     max_dispersion: float = 4.0  # bound on the learnt negative-binomial phi
     cap_score: float = 60.0  # evidence is capped (log10): a long episode must not take days to forget
-    volume_only_step: float = 1.0  # without sentiment, one interval adds at most this evidence (log10)
+    volume_only_extra: float = 9.0  # without sentiment, the surge looked for adds this x the usual volume
 
 
 def nb_llr(x: float, m0: float, m1: float, phi: float) -> float:
@@ -92,7 +92,7 @@ class Step:
 
 
 def step_llr(p: SequentialParams, *, count: float, negative: float, scored: float, expected: float,
-             usual_share: float, share_weight: float, phi: float) -> Step:
+             usual_share: float, share_weight: float, phi: float, sentiment_known: bool = True) -> Step:
     """The log-likelihood ratios of one closed interval (``expected`` = its expected count).
 
     >>> p = SequentialParams()
@@ -103,7 +103,7 @@ def step_llr(p: SequentialParams, *, count: float, negative: float, scored: floa
     """
     phi = min(max(phi, 0.0), p.max_dispersion)
     e = max(expected, 1e-6)
-    vol = nb_llr(count, e, (1.0 + p.extra) * e, phi)
+    vol = nb_llr(count, e, (1.0 + (p.extra if sentiment_known else p.volume_only_extra)) * e, phi)
     if scored <= 0:
         return Step(0.0, 0.0, vol)
     frac = scored / count if count > 0 else 1.0
@@ -139,7 +139,7 @@ class Cusums:
         cap = p.cap_score * LN10
         a = min(max(0.0, self.negative + step.negative), cap)
         b = min(max(0.0, self.share + step.share), cap)
-        v = min(max(0.0, self.volume + (step.volume if sentiment_known else min(step.volume, p.volume_only_step * LN10))), cap)
+        v = min(max(0.0, self.volume + step.volume), cap)
         buzz = min(a, b) if sentiment_known else v
         start = self.start_ms if (self.start_ms is not None and buzz > 0) else (start_ms if buzz > 0 else None)
         vstart = self.vstart_ms if (self.vstart_ms is not None and v > 0) else (start_ms if v > 0 else None)

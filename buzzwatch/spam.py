@@ -6,12 +6,16 @@ trolls: one account posting the same complaint 300 times is one unhappy (or host
 not 300. So the detector counts *people*, and what is left over is reported on its own:
 
 * **repeats**: posts beyond each author's first in the interval (``mentions -
-  distinct_authors``): a single-source flood;
+  distinct_authors``): from ``spam_min_posts`` of them, a single-source flood, whose authors
+  (``top_posters``) then do not count at all: a troll posting every minute is one person
+  over the whole episode, not one per minute;
 * **copies**: posts whose normalised text was already seen in the interval
   (``duplicate_texts``), counted as spam only when they are most of the interval
   (``spam_copy_share``) *and* come from accounts with far fewer followers than the brand's usual
   audience (``spam_low_reach``): a copy-paste campaign by new accounts. Many real people
-  retweeting an angry post bring their usual (or bigger) audiences and stay a buzz.
+  retweeting an angry post bring their usual (or bigger) audiences and stay a buzz. The
+  first copy of each pasted text goes too, and once a campaign is reported every copy of its
+  texts (``top_copies``) is spam until it ends.
 
 Spam is taken from the negative count first (a flood that is not negative is not a bad buzz
 either way). When authors are unknown (counts files: ``distinct_authors == 0``) nothing is
@@ -20,7 +24,7 @@ removed.
 >>> from buzzwatch.summary import MinuteSummary
 >>> flood = MinuteSummary("acme", 0, 40, negative=32, neutral=8, distinct_authors=11, duplicate_texts=29, reach=700)
 >>> split(flood, usual_reach_per_mention=100.0)
-Split(mentions=11, negative=3, scored=11, spam=29, kind='flood')
+Split(mentions=10, negative=2, scored=10, spam=30, kind='flood')
 >>> slogan = MinuteSummary("acme", 0, 40, negative=32, neutral=8, distinct_authors=40, duplicate_texts=30, reach=5000)
 >>> split(slogan, usual_reach_per_mention=100.0).spam  # 40 people repeating a slogan: a buzz
 0
@@ -36,8 +40,8 @@ from buzzwatch.summary import MinuteSummary
 @dataclass(frozen=True)
 class SpamParams:
     spam_copy_share: float = 0.5  # copies are suspect when they are at least this share of the interval ...
-    spam_low_reach: float = 0.25  # ... and the interval's followers per post are below this x usual
-    spam_min_posts: int = 5  # fewer spam posts than this in an interval are ignored (coincidences)
+    spam_low_reach: float = 0.5  # ... and the interval's followers per post are below this x usual
+    spam_min_posts: int = 3  # an interval with this many repeated posts by the same authors holds a flood
     spam_report_posts: int = 20  # a spam/troll episode is reported from this many spam posts in 10 minutes ...
     spam_report_share: float = 0.25  # ... and at least this share of the usual volume of those minutes
     spam_quiet_minutes: int = 30  # ... and ends after this long without spam
@@ -54,20 +58,29 @@ class Split:
     kind: str | None  # "flood" (few accounts) | "copy" (one text, many low-reach accounts) | None
 
 
-def split(s: MinuteSummary, usual_reach_per_mention: float, p: SpamParams = SpamParams()) -> Split:
-    """Organic counts of one interval and the spam removed from it; see the module docstring."""
+def split(s: MinuteSummary, usual_reach_per_mention: float, p: SpamParams = SpamParams(),
+          known_texts: tuple[str, ...] = ()) -> Split:
+    """Organic counts of one interval and the spam removed from it; see the module docstring.
+
+    ``known_texts`` are the texts of the spam episode under way: their copies are spam
+    whatever the interval's reach (a campaign does not become a buzz on a quieter minute).
+    """
     if s.distinct_authors <= 0 or s.mentions <= 0:
         return Split(s.mentions, s.negative, s.scored, 0, None)
     repeats = max(0, s.mentions - s.distinct_authors)
+    flood = 0
+    if repeats >= p.spam_min_posts:  # a flood: its authors do not count at all, not even once
+        flood = repeats + max(1, len(s.top_posters))
     copies = 0
-    if (s.duplicate_texts >= p.spam_copy_share * s.mentions and usual_reach_per_mention > 0
+    if (s.duplicate_texts >= max(1, p.spam_copy_share * s.mentions) and usual_reach_per_mention > 0
             and s.reach < p.spam_low_reach * usual_reach_per_mention * s.mentions):
-        copies = s.duplicate_texts
-    spam = max(repeats, copies)
-    if spam < p.spam_min_posts:
+        copies = s.duplicate_texts + max(1, len(s.top_copies))  # the pasted texts' first copies too
+    if known_texts:
+        copies = max(copies, sum(n for text, n in s.top_copies if text in known_texts))
+    spam = min(max(flood, copies), s.mentions)
+    if not spam:
         return Split(s.mentions, s.negative, s.scored, 0, None)
-    spam = min(spam, s.mentions - 1)
-    kind = "flood" if repeats >= copies else "copy"
+    kind = "flood" if flood >= copies else "copy"
     negative = max(0, s.negative - spam)
     scored = max(negative, s.scored - spam)
     return Split(s.mentions - spam, negative, scored, spam, kind)
