@@ -15,7 +15,6 @@ lifecycle (``lifecycle.py``) and the evidence (``evidence.py``):
    ``relearn_minutes`` without an episode (a new normal); so the spike is never learnt.
 
 >>> from buzzwatch.summary import MinuteSummary
-from buzzwatch.tails import negbin_surprise
 >>> cfg = DetectionConfig.from_dict({"warmup_minutes": 60})
 >>> state = initial_state()
 >>> for i in range(180):
@@ -32,17 +31,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from urllib.parse import quote
 
-import math
-
 from buzzwatch.baseline import Baseline, BaselineParams
-from buzzwatch.detector import DetectorParams, growth
+from buzzwatch.detector import DetectorParams, Window, growth, window_signals
 from buzzwatch.evidence import Evidence, TermBaseline, recent_posts
 from buzzwatch.lifecycle import DEFAULT_PLAYBOOK, Lifecycle, LifecycleParams, make_event
 from buzzwatch.mention import format_timestamp
 from buzzwatch.sequential import LN10, Cusums, step_llr
 from buzzwatch.spam import SpamEpisode, SpamParams, Split, split
 from buzzwatch.summary import MinuteSummary
-from buzzwatch.tails import negbin_surprise
 
 MINUTE_MS = 60_000
 
@@ -179,8 +175,9 @@ def observe(config: DetectionConfig, state: dict, summary: MinuteSummary) -> tup
         step = step_llr(p, count=org.mentions, negative=org.negative, scored=org.scored, expected=expected,
                         usual_share=usual_share, share_weight=base.share_weight(),
                         phi=base.dispersion(0, p.min_dispersion, p.max_dispersion), sentiment_known=sentiment_known)
-        cus = cus.update(p, step, sentiment_known, summary.start_ms)
-    score = cus.score(sentiment_known) if sentiment_known else _volume_scan(p, base, ring, minutes)
+        cus = cus.update(p, step, sentiment_known, summary.start_ms, calm_cap=config.lifecycle.resolve_score * LN10)
+    score = (cus.score(sentiment_known, p.watch_score / p.share_score) if sentiment_known
+             else _volume_scan(p, base, ring, minutes))
     score = score if warm else 0.0
     k5 = max(1, round(5 / minutes))
     last5, prev5 = _last(ring, k5, 1), _last(ring[:-k5], k5, 1)
@@ -192,7 +189,7 @@ def observe(config: DetectionConfig, state: dict, summary: MinuteSummary) -> tup
     # -- lifecycle and evidence ------------------------------------------------------------
     life = Lifecycle.from_dict(state["lc"])
     onset = cus.start_ms if cus.start_ms is not None else summary.start_ms
-    calm = cus.calm / LN10 >= config.lifecycle.resolve_score
+    calm = cus.calm / LN10 >= config.lifecycle.resolve_score * 0.999
     life, transitions = life.step(config.lifecycle, brand=summary.brand, severity=severity, score=score,
                                   end_ms=summary.end_ms, length_ms=summary.length_ms, onset_ms=onset, calm=calm)
     rp = recent_posts(state["rp"], summary) if not org.spam else state["rp"]
@@ -260,16 +257,12 @@ def _volume_scan(p: DetectorParams, base: Baseline, ring: list[list], minutes: f
     only an extreme window counts (``volume_only_scale``); windows of ``windows_min``.
     """
     best = 0.0
+    phi = base.dispersion(0, p.min_dispersion, p.max_dispersion)
     for k in sorted({max(1, round(w / minutes)) for w in p.windows_min}):
         if k > len(ring):
             break
-        c, e = _last(ring, k, 1), _last(ring, k, 4)
-        if c < p.min_ratio * e or c - e < p.min_excess:
-            continue
-        phi = min(max(base.dispersion(0, p.min_dispersion, p.max_dispersion), p.min_dispersion), p.max_dispersion)
-        if c < e + 1.5 * math.sqrt(e + phi * e * e):
-            continue
-        best = max(best, negbin_surprise(c, e, phi) / p.volume_only_scale)
+        w = Window(k * minutes, _last(ring, k, 1), _last(ring, k, 4), 0, 0, 0, phi)
+        best = max(best, window_signals(p, w, 0.0, sentiment_known=False).score)
     return best
 
 
@@ -279,10 +272,11 @@ def _spam_step(config: DetectionConfig, current: dict | None, summary: MinuteSum
     sp = config.spam
     episode = SpamEpisode.from_dict(current)
     k10 = max(1, round(10 / minutes))
-    spam10, expected10 = _last(ring, k10, 6), _last(ring, k10, 4)
+    spam10 = _last(ring, k10, 6)
+    posts10 = spam10 + _last(ring, k10, 1)
     events: list[dict] = []
     if episode is None:
-        if org.spam and spam10 >= max(sp.spam_report_posts, sp.spam_report_share * expected10):
+        if org.spam and spam10 >= max(sp.spam_report_posts, sp.spam_report_share * posts10):
             onset = next((r[0] for r in ring[-k10:] if r[6] > 0), summary.start_ms)
             episode = SpamEpisode(f"{summary.brand}:spam:{format_timestamp(onset)}", onset, int(spam10 - org.spam),
                                   org.kind or "flood", summary.end_ms, {}).add(summary, org.spam, org.kind)
@@ -327,6 +321,8 @@ def _evidence(config: DetectionConfig, summary: MinuteSummary, ring: list[list],
            f"({observed / expected if expected else float('inf'):.1f}x) over {span:g} min")
     if share is not None:
         why += f"; negative share {share:.0%} vs usual {usual_share:.0%}"
+    signals = window_signals(config.detector, Window(span, c, e, n, s, r, base.dispersion(0)), usual_share,
+                             bool(s), base.share_weight())
     spam = sum(row[6] for row in ring[-k:])
     if spam:
         why += f"; {int(spam)} spam/troll posts left out"
@@ -340,9 +336,12 @@ def _evidence(config: DetectionConfig, summary: MinuteSummary, ring: list[list],
         "reach": int(r),
         "usual_reach": int(base.reach * span),
         "growth_5min": round(velocity, 2),
-        "volume_surprise": round(cus.volume / LN10, 2),
-        "negative_volume_surprise": round(cus.negative / LN10, 2),
-        "negative_shift_surprise": round(cus.share / LN10, 2),
+        "evidence_negative_volume": round(cus.negative / LN10, 2),  # accumulated (log10 likelihood ratio)
+        "evidence_negative_share": round(cus.share / LN10, 2),
+        "evidence_volume": round(cus.volume / LN10, 2),
+        "volume_surprise": round(signals.volume, 2),  # the window's own tail tests (-log10 p)
+        "negative_volume_surprise": round(signals.negative_volume, 2),
+        "negative_shift_surprise": round(signals.negative_shift, 2),
         "spam_posts_left_out": int(spam),
         **(ev.report(terms) if ev else Evidence.new().report(terms)),
         "grafana_url": (f"{config.grafana_url.rstrip('/')}/d/buzzwatch-brand?var-brand={quote(summary.brand)}"

@@ -67,6 +67,8 @@ class DetectorParams:
     # sequential evidence (``sequential.py``): what a bad buzz is, in two meaningful numbers
     extra: float = 1.0  # the buzz adds at least this x the usual volume (1.0: the volume doubles)
     buzz_negative_share: float = 0.6  # share of the extra mentions that are negative
+    share_score: float = 2.0  # evidence (log10) the negative share must show, next to watch_score for the volume
+    share_step: float = 0.7  # one interval adds at most this share evidence (log10): a shift, not a fluke
     cap_score: float = 60.0  # accumulated evidence is capped (log10)
     volume_only_extra: float = 9.0  # without sentiment, the surge looked for adds this x the usual volume
 

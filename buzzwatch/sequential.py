@@ -22,7 +22,9 @@ Three statistics, each in nats (``/ ln 10`` gives the log10 "score" the severiti
 * **negative share** (``B``): negatives among the scored mentions, binomial ``p0`` (usual share
   + one standard error) against ``p1 = (p0 + extra x q) / (1 + extra)``, with an effective
   sample size ``n / (1 + (n - 1) rho)`` (labels within a minute are correlated: 300 of 400
-  is strong evidence, not absolute proof);
+  is strong evidence, not absolute proof); one interval adds at most ``share_step`` (log10),
+  so the share has to stay up for a few intervals: a one-minute fluke during a neutral news
+  spike (whose negative *volume* is up) is not a bad buzz;
 * **volume** (``V``): all mentions, ``expected`` against ``(1 + extra) x expected``: the score
   when sentiment is unknown (counts files) and the "suspected, do not learn" guard. Volume
   alone is weak evidence of a *bad* buzz and real counts drift far from any model, so without
@@ -58,6 +60,7 @@ class SequentialParams:
     max_dispersion: float = 4.0  # bound on the learnt negative-binomial phi
     cap_score: float = 60.0  # evidence is capped (log10): a long episode must not take days to forget
     volume_only_extra: float = 9.0  # without sentiment, the surge looked for adds this x the usual volume
+    share_step: float = 0.7  # one interval adds at most this share evidence (log10): a shift, not a fluke
 
 
 def nb_llr(x: float, m0: float, m1: float, phi: float) -> float:
@@ -130,21 +133,31 @@ class Cusums:
     start_ms: int | None = None  # start of the run that leads the buzz evidence
     vstart_ms: int | None = None  # same for the volume run
 
-    def score(self, sentiment_known: bool) -> float:
-        """Accumulated evidence of a bad buzz, log10 units (compare with the severity thresholds)."""
-        s = min(self.negative, self.share) if sentiment_known else self.volume
+    def score(self, sentiment_known: bool, share_factor: float = 1.0) -> float:
+        """Accumulated evidence of a bad buzz, log10 units (compare with the severity thresholds).
+
+        With sentiment: the negative volume's evidence, as long as the negative share's evidence
+        times ``share_factor`` keeps up (the share only has to show that the extra is negative,
+        so it may need less evidence than the volume).
+        """
+        s = min(self.negative, share_factor * self.share) if sentiment_known else self.volume
         return s / LN10
 
-    def update(self, p: SequentialParams, step: Step, sentiment_known: bool, start_ms: int) -> "Cusums":
+    def update(self, p: SequentialParams, step: Step, sentiment_known: bool, start_ms: int,
+               calm_cap: float = float("inf")) -> "Cusums":
+        """Add one interval's evidence; ``calm`` is capped at ``calm_cap`` (nats) so one buzz
+        interval is enough to stop it from counting as calm."""
         cap = p.cap_score * LN10
-        a = min(max(0.0, self.negative + step.negative), cap)
-        b = min(max(0.0, self.share + step.share), cap)
+        b = min(max(0.0, self.share + min(step.share, p.share_step * LN10)), cap)
+        # the negative volume's evidence counts within the share's run only: a buzz is both at
+        # once, not negatives left over from yesterday's news plus a fluke of the share today
+        a = min(max(0.0, self.negative + step.negative), cap) if b > 0 else 0.0
         v = min(max(0.0, self.volume + step.volume), cap)
         buzz = min(a, b) if sentiment_known else v
         start = self.start_ms if (self.start_ms is not None and buzz > 0) else (start_ms if buzz > 0 else None)
         vstart = self.vstart_ms if (self.vstart_ms is not None and v > 0) else (start_ms if v > 0 else None)
         calm = max(0.0, self.calm - step.buzz(sentiment_known))
-        return Cusums(a, b, v, min(calm, cap), start, vstart)
+        return Cusums(a, b, v, min(calm, calm_cap, cap), start, vstart)
 
     def reset(self) -> "Cusums":
         return Cusums()

@@ -41,9 +41,9 @@ from buzzwatch.summary import MinuteSummary
 class SpamParams:
     spam_copy_share: float = 0.5  # copies are suspect when they are at least this share of the interval ...
     spam_low_reach: float = 0.5  # ... and the interval's followers per post are below this x usual
-    spam_min_posts: int = 3  # an interval with this many repeated posts by the same authors holds a flood
+    spam_min_posts: int = 2  # an interval with this many repeated posts by the same authors holds a flood
     spam_report_posts: int = 20  # a spam/troll episode is reported from this many spam posts in 10 minutes ...
-    spam_report_share: float = 0.25  # ... and at least this share of the usual volume of those minutes
+    spam_report_share: float = 0.3  # ... making at least this share of all posts of those minutes
     spam_quiet_minutes: int = 30  # ... and ends after this long without spam
 
 
