@@ -175,7 +175,7 @@ def observe(config: DetectionConfig, state: dict, summary: MinuteSummary) -> tup
         step = step_llr(p, count=org.mentions, negative=org.negative, scored=org.scored, expected=expected,
                         usual_share=usual_share, share_weight=base.share_weight(),
                         phi=base.dispersion(0, p.min_dispersion, p.max_dispersion), sentiment_known=sentiment_known)
-        cus = cus.update(p, step, sentiment_known, summary.start_ms, calm_cap=config.lifecycle.resolve_score * LN10)
+        cus = cus.update(p, step, sentiment_known, summary.start_ms, calm_cap=2 * config.lifecycle.resolve_score * LN10)
     score = (cus.score(sentiment_known, p.watch_score / p.share_score) if sentiment_known
              else _volume_scan(p, base, ring, minutes))
     score = score if warm else 0.0
