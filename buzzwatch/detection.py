@@ -1,18 +1,27 @@
 """The detection step the aggregate stage and the backtest call once per brand per closed interval.
 
 ``observe(config, state, summary) -> (new_state, assessment, events)``: state in, state out
-(quix-streams style), JSON-serialisable and compact (it is the per-brand table value), never
-mutated in place; deterministic in event time (the interval's end is the only clock). It ties
-together the baseline (``baseline.py``), the signals and score (``detector.py``), the alert
-lifecycle (``lifecycle.py``) and the evidence (``evidence.py``):
+(quix-streams style), JSON-serialisable and compact (it is the per-brand table value, ~3-4 KB),
+never mutated in place; deterministic in event time (the interval's end is the only clock). It
+ties together the spam split (``spam.py``), the baseline (``baseline.py``), the sequential
+evidence (``sequential.py``), the alert lifecycle (``lifecycle.py``) and the evidence
+(``evidence.py``):
 
-1. expectation for this interval from the seasonal baseline; window sums over a short ring
-   of recent intervals;
-2. buzz score and severity (quiet until ``warmup_minutes`` of history are learnt);
-3. lifecycle transitions, each one a JSON event with its evidence;
-4. learning, only from normal intervals: not while an episode is open, not when the interval
-   is itself unusual (volume surprise >= ``learn_guard``), unless "unusual" has lasted
-   ``relearn_minutes`` without an episode (a new normal); so the spike is never learnt.
+1. people, not posts: repeated posts by the same authors and copy-paste campaigns are taken
+   out of the counts (``spam.split``) and reported on their own as ``spam_flood`` /
+   ``spam_ended`` events naming the accounts, never as a bad buzz;
+2. expectation for this interval from the seasonal baseline;
+3. sequential evidence: CUSUMs of the negative-volume and negative-share likelihood ratios,
+   so a ramp is caught when the evidence accumulated since it started crosses the bar (hours
+   at 0.1 mention/min, minutes at 100/min); the buzz score is that evidence in log10 units
+   (without sentiment, counts files: the most surprising recent window's volume, scaled down);
+   quiet until ``warmup_minutes`` of history are learnt;
+4. lifecycle transitions, each one a JSON event with its evidence; an episode resolves once
+   the evidence of usual traffic is back (``resolve_score``) for ``resolve_minutes``; the
+   evidence then starts afresh, so a new wave is a new alert as soon as it crosses the bar;
+5. learning, only from normal intervals: not while an episode is open, and not while the
+   volume or negative evidence is building up (>= ``learn_guard``), alerted or not, unless
+   that lasts ``relearn_minutes`` (a new normal); so a spike is never learnt.
 
 >>> from buzzwatch.summary import MinuteSummary
 >>> cfg = DetectionConfig.from_dict({"warmup_minutes": 60})
@@ -21,9 +30,12 @@ lifecycle (``lifecycle.py``) and the evidence (``evidence.py``):
 ...     state, a, events = observe(cfg, state, MinuteSummary("acme", i * 60_000, 10, negative=1, neutral=9))
 >>> round(a.expected_per_min, 1), a.severity, events
 (10.0, 0, [])
->>> state, a, events = observe(cfg, state, MinuteSummary("acme", 180 * 60_000, 90, negative=80, neutral=10))
->>> a.severity >= 1, [e["event"] for e in events], events[0]["alert_id"]
-(True, ['opened'], 'acme:1970-01-01T03:00:00Z')
+>>> for i in range(180, 190):  # a surge of negative mentions: alerted within a few minutes
+...     state, a, events = observe(cfg, state, MinuteSummary("acme", i * 60_000, 90, negative=80, neutral=10))
+...     if events:
+...         break
+>>> i - 180, a.severity >= 1, [e["event"] for e in events], events[0]["alert_id"]
+(4, True, ['opened'], 'acme:1970-01-01T03:00:00Z')
 """
 
 from __future__ import annotations

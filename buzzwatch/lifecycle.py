@@ -47,7 +47,7 @@ DEFAULT_PLAYBOOK = (
 class LifecycleParams:
     resolve_score: float = 2.0  # calm = score below this (hysteresis: below the opening threshold)
     resolve_minutes: int = 30  # calm this long resolves the episode
-    cooldown_minutes: int = 60  # after a resolution, a repeat at the same or a lower severity is muted this long
+    cooldown_minutes: int = 240  # after a resolution, a repeat at the same or a lower severity is muted this long
     max_episode_minutes: int = 24 * 60  # an episode that lasts this long is resolved (new normal)
 
 

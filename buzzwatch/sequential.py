@@ -26,16 +26,14 @@ Three statistics, each in nats (``/ ln 10`` gives the log10 "score" the severiti
   so the share has to stay up for a few intervals: a one-minute fluke during a neutral news
   spike (whose negative *volume* is up) is not a bad buzz;
 * **volume** (``V``): all mentions, ``expected`` against ``(1 + extra) x expected``: the score
-  when sentiment is unknown (counts files) and the "suspected, do not learn" guard. Volume
-  alone is weak evidence of a *bad* buzz and real counts drift far from any model, so without
-  sentiment the surge looked for is bigger (``volume_only_extra``): a doubling is then
-  evidence *against* it, a tenfold surge strong evidence for it.
+  is the "suspected, do not learn" guard, and without sentiment (counts files) the calm that
+  resolves an episode.
 
 The overdispersed likelihood ratio is what keeps a big brand quiet on its usual bursts: with
 ``phi = 0.2`` a minute of 120 mentions against 100 expected is no evidence at all.
 
 >>> round(nb_llr(3, 0.015, 0.075, 0.0), 2)  # three negatives where 0.015 were expected: strong
-4.76
+4.77
 >>> round(nb_llr(0, 0.015, 0.075, 0.0), 3)  # a silent minute takes back very little
 -0.06
 >>> nb_llr(120, 100, 200, 0.2) < 0 < nb_llr(250, 100, 200, 0.2)
@@ -59,7 +57,6 @@ class SequentialParams:
     share_rho: float = 0.002  # intra-interval correlation of labels: caps the share test's sample size
     max_dispersion: float = 4.0  # bound on the learnt negative-binomial phi
     cap_score: float = 60.0  # evidence is capped (log10): a long episode must not take days to forget
-    volume_only_extra: float = 9.0  # without sentiment, the surge looked for adds this x the usual volume
     share_step: float = 0.7  # one interval adds at most this share evidence (log10): a shift, not a fluke
 
 
@@ -106,7 +103,7 @@ def step_llr(p: SequentialParams, *, count: float, negative: float, scored: floa
     """
     phi = min(max(phi, 0.0), p.max_dispersion)
     e = max(expected, 1e-6)
-    vol = nb_llr(count, e, (1.0 + (p.extra if sentiment_known else p.volume_only_extra)) * e, phi)
+    vol = nb_llr(count, e, (1.0 + p.extra) * e, phi)
     if scored <= 0:
         return Step(0.0, 0.0, vol)
     frac = scored / count if count > 0 else 1.0
