@@ -49,7 +49,7 @@ from buzzwatch.evidence import Evidence, TermBaseline, recent_posts
 from buzzwatch.lifecycle import DEFAULT_PLAYBOOK, Lifecycle, LifecycleParams, make_event
 from buzzwatch.mention import format_timestamp
 from buzzwatch.sequential import LN10, Cusums, step_llr
-from buzzwatch.spam import SpamEpisode, SpamParams, Split, split
+from buzzwatch.spam import SpamEpisode, SpamParams, Split, organic, split
 from buzzwatch.summary import MinuteSummary
 
 MINUTE_MS = 60_000
@@ -204,7 +204,8 @@ def observe(config: DetectionConfig, state: dict, summary: MinuteSummary) -> tup
     calm = cus.calm / LN10 >= config.lifecycle.resolve_score * 0.999
     life, transitions = life.step(config.lifecycle, brand=summary.brand, severity=severity, score=score,
                                   end_ms=summary.end_ms, length_ms=summary.length_ms, onset_ms=onset, calm=calm)
-    rp = recent_posts(state["rp"], summary) if not org.spam else state["rp"]
+    clean = organic(summary, org)
+    rp = recent_posts(state["rp"], clean)
     ev = Evidence.from_dict(state["ev"]) if state["ev"] else None
     if any(kind == "opened" for kind, _ in transitions):
         ev = Evidence.new(rp)
@@ -213,7 +214,7 @@ def observe(config: DetectionConfig, state: dict, summary: MinuteSummary) -> tup
             ev = Evidence(ev.mentions + r[1], ev.negative + r[2], ev.scored + r[3], ev.duplicates, ev.reach + r[5],
                           ev.posts, ev.terms, ev.authors)
     if ev is not None:
-        ev = ev.add(summary)
+        ev = ev.add(clean)
     terms = TermBaseline.from_dict(state["tb"])
     events = []
     for kind, sev in transitions:

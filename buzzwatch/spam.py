@@ -32,7 +32,7 @@ Split(mentions=10, negative=2, scored=10, spam=30, kind='flood')
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from buzzwatch.summary import MinuteSummary
 
@@ -84,6 +84,29 @@ def split(s: MinuteSummary, usual_reach_per_mention: float, p: SpamParams = Spam
     negative = max(0, s.negative - spam)
     scored = max(negative, s.scored - spam)
     return Split(s.mentions - spam, negative, scored, spam, kind)
+
+
+def organic(s: MinuteSummary, out: Split) -> MinuteSummary:
+    """The interval as the detector's evidence should see it: organic counts, and no worst posts
+    written by the flooding accounts or carrying the pasted texts.
+
+    >>> from buzzwatch.summary import TopPost
+    >>> s = MinuteSummary("acme", 0, 40, negative=32, neutral=8, distinct_authors=11, duplicate_texts=29,
+    ...                   top_posters=(("@bot", 30),), top_negative=(TopPost("1", "scam", -0.9, 0, None, "@bot"),
+    ...                                                             TopPost("2", "my refund?", -0.5, 0, None, "ann")))
+    >>> o = organic(s, split(s, 100.0))
+    >>> o.mentions, o.negative, [p.author for p in o.top_negative]
+    (10, 2, ['ann'])
+    """
+    if not out.spam:
+        return s
+    authors = {a for a, _ in s.top_posters}
+    texts = {t for t, _ in s.top_copies}
+    posts = tuple(p for p in s.top_negative if p.author not in authors and p.text not in texts)
+    positive = min(s.positive, out.scored - out.negative)
+    return replace(s, mentions=out.mentions, negative=out.negative, positive=positive,
+                   neutral=out.scored - out.negative - positive, unscored=out.mentions - out.scored,
+                   top_negative=posts)
 
 
 def top_accounts(s: MinuteSummary) -> list[tuple[str, int]]:

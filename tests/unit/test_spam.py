@@ -130,6 +130,8 @@ def test_a_real_bad_buzz_during_a_troll_flood_is_still_alerted():
     assert "spam_flood" in kinds(events) and "opened" in kinds(events)
     opened = next(e for e in events if e["event"] == "opened")
     assert opened["detected_at"] >= opened["onset_at"]
+    assert all(p["author"] != "@troll" for e in events if e["event"] != "spam_flood" and e["event"] != "spam_ended"
+               for p in e["evidence"]["top_negative"])  # the on-call reads the people, not the troll
 
 
 def test_spam_does_not_feed_the_baseline():
