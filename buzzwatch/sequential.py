@@ -104,9 +104,9 @@ def step_llr(p: SequentialParams, *, count: float, negative: float, scored: floa
     phi = min(max(phi, 0.0), p.max_dispersion)
     e = max(expected, 1e-6)
     vol = nb_llr(count, e, (1.0 + p.extra) * e, phi)
-    if scored <= 0:
+    if count > 0 and scored <= 0:  # mentions, none scored (unsupported language): no sentiment evidence
         return Step(0.0, 0.0, vol)
-    frac = scored / count if count > 0 else 1.0
+    frac = scored / count if count > 0 else 1.0  # a silent interval is evidence too: no negatives
     p0 = min(usual_share + math.sqrt(usual_share * (1.0 - usual_share) / (share_weight + 1.0)), 0.9)
     m0 = e * frac * p0
     neg = nb_llr(negative, m0, m0 + p.extra * e * frac * p.buzz_negative_share, phi)
