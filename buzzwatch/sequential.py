@@ -39,7 +39,7 @@ The overdispersed likelihood ratio is what keeps a big brand quiet on its usual 
 >>> nb_llr(120, 100, 200, 0.2) < 0 < nb_llr(250, 100, 200, 0.2)
 True
 >>> round(binomial_llr(8, 10, 0.15, 0.4, rho=0.0), 2), round(binomial_llr(1, 10, 0.15, 0.4, rho=0.0), 2)
-(5.1, -2.69)
+(7.15, -2.15)
 """
 
 from __future__ import annotations
