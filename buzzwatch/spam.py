@@ -111,14 +111,14 @@ def organic(s: MinuteSummary, out: Split) -> MinuteSummary:
 
 def top_accounts(s: MinuteSummary) -> list[tuple[str, int]]:
     """The accounts behind an interval's posts, most prolific first (``top_posters``, else the
-    authors of the worst negative posts)."""
+    authors of several of the worst negative posts: a lower bound of their posts)."""
     if s.top_posters:
         return [(a, int(n)) for a, n in s.top_posters]
     counts: dict[str, int] = {}
     for post in s.top_negative:
         if post.author:
             counts[post.author] = counts.get(post.author, 0) + 1
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return sorted(((a, n) for a, n in counts.items() if n >= 2), key=lambda kv: (-kv[1], kv[0]))
 
 
 @dataclass(frozen=True)

@@ -159,3 +159,31 @@ def test_split_counts_people_and_leaves_spam_out(mentions, authors, dups, reach,
     out = split(s, usual, known_texts=known)
     assert (out.spam, out.kind) == (spam, kind)
     assert out.mentions == mentions - spam and out.negative == max(0, mentions // 2 - spam)
+
+
+def test_through_the_whole_offline_pipeline_a_300_post_flood_is_a_spam_report_not_a_bad_buzz():
+    """The issue's case as a user runs it: raw mentions -> ingest -> buckets -> detector."""
+    import orjson
+
+    from buzzwatch.config import CoreConfig
+    from buzzwatch.mention import format_timestamp, parse_timestamp_ms
+    from buzzwatch.offline import run_offline
+    from buzzwatch.simulate import generate_mentions
+
+    start = T0 + 3_600_000
+    minutes = 4 * 60
+    normal_traffic = list(generate_mentions(["Acme"], start, minutes, seed=5, rate_per_min=10.0))
+    t0 = start + (minutes - 60) * 60_000
+    flood_posts = [{"id": f"flood{i}", "text": "Acme is a scam, they stole my money, avoid them!!! #acmefail",
+                    "created_at": format_timestamp(t0 + i * 2000),
+                    "author": {"id": "u_troll", "name": "angry_bot_12", "followers": 12}} for i in range(300)]
+    config = CoreConfig.from_dict({"brands": [{"name": "Acme"}], "pipeline": {"allowed_lateness_s": 60},
+                                   "detector": {"warmup_minutes": 120}})
+    def at(m):  # event-time order, as a live topic would deliver it
+        c = m["created_at"]
+        return c * 1000 if isinstance(c, int) else parse_timestamp_ms(c)
+    run = run_offline(config, [orjson.dumps(m) for m in sorted(normal_traffic + flood_posts, key=at)])
+    assert run.outcomes.get("late", 0) == 0
+    assert "opened" not in kinds(run.events)
+    report = next(e for e in run.events if e["event"] == "spam_flood")
+    assert report["evidence"]["spam"]["top_accounts"][0]["author"] == "angry_bot_12"
