@@ -176,7 +176,7 @@ def observe(config: DetectionConfig, state: dict, summary: MinuteSummary) -> tup
     sentiment_known = bool(state["sk"]) or org.scored > 0
     reach = summary.reach if not org.spam else int(summary.reach * org.mentions / max(summary.mentions, 1))
     row = [summary.start_ms, org.mentions, org.negative, org.scored, round(expected, 4), reach, org.spam]
-    ring = ([list(r) for r in state["r"]] + [row])[-_ring_size(minutes):]
+    ring = ([list(r) + [0] * (len(row) - len(r)) for r in state["r"]] + [row])[-_ring_size(minutes):]  # older rows: no spam column
     warm = base.minutes >= config.warmup_minutes
 
     # -- sequential evidence ---------------------------------------------------------------

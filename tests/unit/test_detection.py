@@ -208,3 +208,15 @@ def test_a_suspected_episode_is_not_learnt_even_if_it_never_alerts():
         opened += [e for e in events if e["event"] == "opened"]
     assert opened == []
     assert max(ratios) < 1.3
+
+
+def test_a_state_written_by_the_previous_detector_version_is_carried_on():
+    # the table values of running deployments: 6-column ring rows, no evidence sums, old lifecycle
+    state = initial_state()
+    for s in history(days=1)[:300]:
+        state, _, _ = observe(CFG, state, s)
+    old = {k: v for k, v in state.items() if k not in ("cu", "sp")}
+    old["r"] = [r[:6] for r in old["r"]]
+    old["lc"] = {"ep": None, "cd": None}
+    new_state, a, _ = observe(CFG, old, minute(300, 30))
+    assert a.expected_per_min > 0 and len(new_state["r"][0]) == 7 and "cu" in new_state
