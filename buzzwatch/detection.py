@@ -1,18 +1,27 @@
 """The detection step the aggregate stage and the backtest call once per brand per closed interval.
 
 ``observe(config, state, summary) -> (new_state, assessment, events)``: state in, state out
-(quix-streams style), JSON-serialisable and compact (it is the per-brand table value), never
-mutated in place; deterministic in event time (the interval's end is the only clock). It ties
-together the baseline (``baseline.py``), the signals and score (``detector.py``), the alert
-lifecycle (``lifecycle.py``) and the evidence (``evidence.py``):
+(quix-streams style), JSON-serialisable and compact (it is the per-brand table value, ~3-4 KB),
+never mutated in place; deterministic in event time (the interval's end is the only clock). It
+ties together the spam split (``spam.py``), the baseline (``baseline.py``), the sequential
+evidence (``sequential.py``), the alert lifecycle (``lifecycle.py``) and the evidence
+(``evidence.py``):
 
-1. expectation for this interval from the seasonal baseline; window sums over a short ring
-   of recent intervals;
-2. buzz score and severity (quiet until ``warmup_minutes`` of history are learnt);
-3. lifecycle transitions, each one a JSON event with its evidence;
-4. learning, only from normal intervals: not while an episode is open, not when the interval
-   is itself unusual (volume surprise >= ``learn_guard``), unless "unusual" has lasted
-   ``relearn_minutes`` without an episode (a new normal); so the spike is never learnt.
+1. people, not posts: repeated posts by the same authors and copy-paste campaigns are taken
+   out of the counts (``spam.split``) and reported on their own as ``spam_flood`` /
+   ``spam_ended`` events naming the accounts, never as a bad buzz;
+2. expectation for this interval from the seasonal baseline;
+3. sequential evidence: CUSUMs of the negative-volume and negative-share likelihood ratios,
+   so a ramp is caught when the evidence accumulated since it started crosses the bar (hours
+   at 0.1 mention/min, minutes at 100/min); the buzz score is that evidence in log10 units
+   (without sentiment, counts files: the most surprising recent window's volume, scaled down);
+   quiet until ``warmup_minutes`` of history are learnt;
+4. lifecycle transitions, each one a JSON event with its evidence; an episode resolves once
+   the evidence of usual traffic is back (``resolve_score``) for ``resolve_minutes``; the
+   evidence then starts afresh, so a new wave is a new alert as soon as it crosses the bar;
+5. learning, only from normal intervals: not while an episode is open, and not while the
+   volume or negative evidence is building up (>= ``learn_guard``), alerted or not, unless
+   that lasts ``relearn_minutes`` (a new normal); so a spike is never learnt.
 
 >>> from buzzwatch.summary import MinuteSummary
 >>> cfg = DetectionConfig.from_dict({"warmup_minutes": 60})
@@ -21,9 +30,12 @@ lifecycle (``lifecycle.py``) and the evidence (``evidence.py``):
 ...     state, a, events = observe(cfg, state, MinuteSummary("acme", i * 60_000, 10, negative=1, neutral=9))
 >>> round(a.expected_per_min, 1), a.severity, events
 (10.0, 0, [])
->>> state, a, events = observe(cfg, state, MinuteSummary("acme", 180 * 60_000, 90, negative=80, neutral=10))
->>> a.severity >= 1, [e["event"] for e in events], events[0]["alert_id"]
-(True, ['opened'], 'acme:1970-01-01T03:00:00Z')
+>>> for i in range(180, 190):  # a surge of negative mentions: alerted within a few minutes
+...     state, a, events = observe(cfg, state, MinuteSummary("acme", i * 60_000, 90, negative=80, neutral=10))
+...     if events:
+...         break
+>>> i - 180, a.severity >= 1, [e["event"] for e in events], events[0]["alert_id"]
+(4, True, ['opened'], 'acme:1970-01-01T03:00:00Z')
 """
 
 from __future__ import annotations
@@ -32,10 +44,12 @@ from dataclasses import dataclass, field, fields
 from urllib.parse import quote
 
 from buzzwatch.baseline import Baseline, BaselineParams
-from buzzwatch.detector import DetectorParams, Signals, Window, growth, window_signals
+from buzzwatch.detector import DetectorParams, Window, growth, window_signals
 from buzzwatch.evidence import Evidence, TermBaseline, recent_posts
 from buzzwatch.lifecycle import DEFAULT_PLAYBOOK, Lifecycle, LifecycleParams, make_event
 from buzzwatch.mention import format_timestamp
+from buzzwatch.sequential import LN10, Cusums, step_llr
+from buzzwatch.spam import SpamEpisode, SpamParams, Split, organic, split
 from buzzwatch.summary import MinuteSummary
 
 MINUTE_MS = 60_000
@@ -54,10 +68,10 @@ class DetectionConfig:
     detector: DetectorParams = field(default_factory=DetectorParams)
     baseline: BaselineParams = field(default_factory=BaselineParams)
     lifecycle: LifecycleParams = field(default_factory=LifecycleParams)
+    spam: SpamParams = field(default_factory=SpamParams)
     warmup_minutes: int = 1440  # no alert before a day of history (the daily cycle) is learnt
-    onset_ratio: float = 1.5  # onset = start of the run of intervals above this x expected
-    learn_guard: float = 3.0  # an interval whose best window volume surprise reaches this is not learnt ...
-    relearn_minutes: int = 360  # ... unless it lasts this long without an episode (a new normal)
+    learn_guard: float = 3.0  # an interval is not learnt while the volume or negative evidence is >= this (log10) ...
+    relearn_minutes: int = 360  # ... unless it lasts this long (a new normal)
     response_hours: float = 24.0  # response deadline = onset + this
     grafana_url: str = "http://127.0.0.1:3000"
     playbook: tuple[str, ...] = DEFAULT_PLAYBOOK
@@ -77,7 +91,7 @@ class DetectionConfig:
         alerting = dict(alerting or {})
         groups = {name: {f.name for f in fields(kind)}
                   for name, kind in (("detector", DetectorParams), ("baseline", BaselineParams),
-                                     ("lifecycle", LifecycleParams))}
+                                     ("lifecycle", LifecycleParams), ("spam", SpamParams))}
         own = {f.name for f in fields(cls)} - set(groups) - {"response_hours", "grafana_url", "playbook"}
         known = set().union(*groups.values()) | own
         unknown = set(detector) - known
@@ -97,7 +111,7 @@ class DetectionConfig:
         for k in alert_keys & set(alerting):
             kw[k] = tuple(alerting[k]) if k == "playbook" else alerting[k]
         return cls(detector=DetectorParams(**pick("detector")), baseline=BaselineParams(**pick("baseline")),
-                   lifecycle=LifecycleParams(**pick("lifecycle")), **kw)
+                   lifecycle=LifecycleParams(**pick("lifecycle")), spam=SpamParams(**pick("spam")), **kw)
 
 
 @dataclass(frozen=True)
@@ -118,27 +132,21 @@ class Assessment:
     growth: float = 1.0  # velocity: last 5 min / previous 5 min
     warm: bool = False
     alert_id: str | None = None
+    spam: int = 0  # posts left out of the counts as spam/troll (``spam.py``)
 
 
 def initial_state() -> dict:
     """A brand's detection state before its first interval (JSON-serialisable)."""
     return {"b": Baseline.new().to_dict(), "r": [], "lc": Lifecycle.new().to_dict(), "ev": None, "rp": [],
-            "tb": TermBaseline.new().to_dict(), "sk": False, "ux": 0}
+            "tb": TermBaseline.new().to_dict(), "sk": False, "ux": 0, "cu": Cusums().to_list(), "sp": None}
 
 
-# ring row: [start_ms, mentions, negative, scored, expected count, reach]
-def _ring_size(config: DetectionConfig, minutes: float) -> int:
-    return max(max(1, round(w / minutes)) for w in (*config.detector.windows_min, 10))
+# ring row: [start_ms, mentions, negative, scored, expected count, reach, spam] (organic counts: people)
+RING_MINUTES = 60
 
 
-def _window_lengths(config: DetectionConfig, minutes: float) -> list[int]:
-    """Distinct window lengths in intervals (1- and 5-minute windows coincide on 5-minute rows)."""
-    out: list[int] = []
-    for w in config.detector.windows_min:
-        k = max(1, round(w / minutes))
-        if k not in out:
-            out.append(k)
-    return out
+def _ring_size(minutes: float) -> int:
+    return max(1, round(RING_MINUTES / minutes))
 
 
 def _sums(rows: list[list]) -> tuple[float, float, float, float, float]:
@@ -152,26 +160,8 @@ def _sums(rows: list[list]) -> tuple[float, float, float, float, float]:
     return c, e, n, s, r
 
 
-def _tail_sums(ring: list[list]) -> list[tuple[float, float, float, float, float]]:
-    """``out[k]`` = sums over the last ``k`` rows (one pass over the ring)."""
-    out = [(0.0, 0.0, 0.0, 0.0, 0.0)]
-    c = e = n = s = r = 0.0
-    for row in reversed(ring):
-        c += row[1]
-        n += row[2]
-        s += row[3]
-        e += row[4]
-        r += row[5]
-        out.append((c, e, n, s, r))
-    return out
-
-
-def _onset(ring: list[list], first: int, ratio: float) -> int:
-    """Start of the run of intervals above ``ratio`` x expected that leads into the triggering window."""
-    i = next((j for j in range(first, len(ring)) if ring[j][1] > ratio * ring[j][4] and ring[j][1] > 0), len(ring) - 1)
-    while i > 0 and ring[i - 1][1] > ratio * ring[i - 1][4] and ring[i - 1][1] > 0:
-        i -= 1
-    return ring[i][0]
+def _last(ring: list[list], k: int, col: int) -> float:
+    return sum(r[col] for r in ring[-k:]) if k > 0 else 0.0
 
 
 def observe(config: DetectionConfig, state: dict, summary: MinuteSummary) -> tuple[dict, Assessment, list[dict]]:
@@ -180,103 +170,175 @@ def observe(config: DetectionConfig, state: dict, summary: MinuteSummary) -> tup
     base = Baseline.from_dict(state["b"])
     minutes = summary.length_ms / MINUTE_MS
     expected = base.expected_per_min(summary.start_ms) * minutes
-    sentiment_known = bool(state["sk"]) or summary.scored > 0
-    row = [summary.start_ms, summary.mentions, summary.negative, summary.scored, round(expected, 4), summary.reach]
-    ring = ([list(r) for r in state["r"]] + [row])[-_ring_size(config, minutes):]
+    usual_rpm = base.reach / base.level if base.level > 0 else 0.0
+    running_spam = SpamEpisode.from_dict(state.get("sp"))
+    org = split(summary, usual_rpm, config.spam, running_spam.texts if running_spam else ())
+    sentiment_known = bool(state["sk"]) or org.scored > 0
+    reach = summary.reach if not org.spam else int(summary.reach * org.mentions / max(summary.mentions, 1))
+    row = [summary.start_ms, org.mentions, org.negative, org.scored, round(expected, 4), reach, org.spam]
+    ring = ([list(r) + [0] * (len(row) - len(r)) for r in state["r"]] + [row])[-_ring_size(minutes):]  # older rows: no spam column
     warm = base.minutes >= config.warmup_minutes
 
-    # -- signals over the windows ----------------------------------------------------------
+    # -- sequential evidence ---------------------------------------------------------------
     usual_share = base.negative_share(config.baseline.share_prior, config.baseline.share_prior_weight)
-    windows: list[tuple[int, Window]] = []
-    tail = _tail_sums(ring)
-    for idx, k in enumerate(_window_lengths(config, minutes)):
-        if k <= len(ring):
-            c, e, n, s, r = tail[k]
-            windows.append((idx, Window(k * minutes, c, e, n, s, r, base.dispersion(idx))))
-    best, best_k, max_volume = Signals.none(), 1, 0.0
+    cus = Cusums.from_list(state.get("cu"))
+    step = None
     if base.minutes > 0:
-        for idx, w in windows:
-            sig = window_signals(p, w, usual_share, sentiment_known, base.share_weight())
-            max_volume = max(max_volume, sig.volume)
-            if sig.score > best.score:
-                best, best_k = sig, round(w.minutes / minutes)
-    score = best.score if warm else 0.0
+        step = step_llr(p, count=org.mentions, negative=org.negative, scored=org.scored, expected=expected,
+                        usual_share=usual_share, share_weight=base.share_weight(),
+                        phi=base.dispersion(0, p.min_dispersion, p.max_dispersion), sentiment_known=sentiment_known)
+        cus = cus.update(p, step, sentiment_known, summary.start_ms, calm_cap=2 * config.lifecycle.resolve_score * LN10)
+    score = (cus.score(sentiment_known, p.watch_score / p.share_score) if sentiment_known
+             else _volume_scan(p, base, ring, minutes))
+    score = score if warm else 0.0
     k5 = max(1, round(5 / minutes))
-    last5 = tail[min(k5, len(ring))]
-    prev5 = tuple(a - b for a, b in zip(tail[2 * k5], last5)) if len(ring) >= 2 * k5 else last5
-    velocity = growth(last5[0], prev5[0])
-    fast = velocity >= p.growth_factor and last5[0] >= 10
-    reach_boost = last5[4] >= p.reach_min and last5[4] >= p.reach_factor * base.reach * k5 * minutes
+    last5, prev5 = _last(ring, k5, 1), _last(ring[:-k5], k5, 1)
+    velocity = growth(last5, prev5) if len(ring) >= 2 * k5 else growth(last5, last5)
+    fast = velocity >= p.growth_factor and last5 >= 10
+    reach_boost = _last(ring, k5, 5) >= p.reach_min and _last(ring, k5, 5) >= p.reach_factor * base.reach * k5 * minutes
     severity = p.severity(score, reach_boost, fast) if warm else 0
 
     # -- lifecycle and evidence ------------------------------------------------------------
     life = Lifecycle.from_dict(state["lc"])
-    onset = _onset(ring, len(ring) - best_k, config.onset_ratio) if severity and not life.open else summary.start_ms
+    onset = cus.start_ms if cus.start_ms is not None else summary.start_ms
+    calm = cus.calm / LN10 >= config.lifecycle.resolve_score * 0.999
     life, transitions = life.step(config.lifecycle, brand=summary.brand, severity=severity, score=score,
-                                  end_ms=summary.end_ms, length_ms=summary.length_ms, onset_ms=onset)
-    rp = recent_posts(state["rp"], summary)
+                                  end_ms=summary.end_ms, length_ms=summary.length_ms, onset_ms=onset, calm=calm)
+    clean = organic(summary, org)
+    rp = recent_posts(state["rp"], clean)
     ev = Evidence.from_dict(state["ev"]) if state["ev"] else None
     if any(kind == "opened" for kind, _ in transitions):
         ev = Evidence.new(rp)
-        for r in ring[-best_k:-1]:  # the triggering window's earlier intervals, counts only
+        k = min(len(ring), max(1, int((summary.start_ms - onset) // summary.length_ms) + 1))
+        for r in ring[-k:-1]:  # the run's earlier intervals, counts only
             ev = Evidence(ev.mentions + r[1], ev.negative + r[2], ev.scored + r[3], ev.duplicates, ev.reach + r[5],
                           ev.posts, ev.terms, ev.authors)
     if ev is not None:
-        ev = ev.add(summary)
+        ev = ev.add(clean)
     terms = TermBaseline.from_dict(state["tb"])
     events = []
     for kind, sev in transitions:
         episode = life.episode if life.episode else {**(Lifecycle.from_dict(state["lc"]).episode or {}), "sev": sev}
         events.append(make_event(kind, episode, brand=summary.brand, severity=sev, end_ms=summary.end_ms, score=score,
-                                 evidence=_evidence(config, summary, ring, base, usual_share, best, velocity, ev, terms,
+                                 evidence=_evidence(config, summary, ring, base, usual_share, cus, velocity, ev, terms,
                                                     episode)))
     resolved = any(kind == "resolved" for kind, _ in transitions)
     if resolved:
         ev = None
+        cus = cus.reset()  # a new wave starts from fresh evidence: alerted as soon as it crosses the bar
+
+    # -- spam / troll episodes (never a bad buzz) ------------------------------------------
+    spam_state, spam_events = _spam_step(config, state.get("sp"), summary, ring, org, minutes)
 
     # -- learning, from normal intervals only ----------------------------------------------
-    unusual = warm and max_volume >= config.learn_guard
-    unusual_run = state["ux"] + summary.length_ms // MINUTE_MS if unusual else 0
-    if unusual_run >= config.relearn_minutes:
-        unusual, unusual_run = False, 0
+    # suspected = the volume or the negative evidence is building up, alerted or not
+    suspected = warm and max(cus.volume, cus.negative) / LN10 >= config.learn_guard
+    unusual_run = state["ux"] + summary.length_ms // MINUTE_MS if suspected else 0
+    if unusual_run >= config.relearn_minutes and not life.open:
+        suspected, unusual_run = False, 0
+        cus = cus.reset()  # a lasting change without an alert: the new normal, learnt from here
     if resolved and summary.end_ms - (Lifecycle.from_dict(state["lc"]).episode or {}).get("start", summary.end_ms) \
             >= config.lifecycle.max_episode_minutes * MINUTE_MS:
         c, e, *_ = _sums(ring)
         base = base.rebase(c / (len(ring) * minutes), summary.start_ms)  # the episode was the new normal
-    elif not life.open and not transitions and not unusual:
-        base = base.learn(summary.start_ms, summary.length_ms, summary.mentions, summary.negative, summary.scored,
-                          summary.reach, config.baseline)
+    elif not life.open and not transitions and not suspected:
+        base = base.learn(summary.start_ms, summary.length_ms, org.mentions, org.negative, org.scored,
+                          reach, config.baseline)
         if base.minutes > config.warmup_minutes / 2:  # the noise level is learnt once the rhythm roughly is
-            for idx, w in windows:
-                base = base.learn_dispersion(idx, w.count, w.expected, minutes, config.baseline)
+            base = base.learn_dispersion(0, org.mentions, expected, minutes, config.baseline)
         terms = terms.learn(summary.terms, summary.mentions)
     new_state = {"b": base.to_dict(), "r": ring, "lc": life.to_dict(), "ev": ev.to_dict() if ev else None, "rp": rp,
-                 "tb": terms.to_dict(), "sk": sentiment_known, "ux": unusual_run}
+                 "tb": terms.to_dict(), "sk": sentiment_known, "ux": unusual_run, "cu": cus.to_list(),
+                 "sp": spam_state}
     assessment = Assessment(
         brand=summary.brand, end_ms=summary.end_ms,
         observed_per_min=summary.mentions / minutes, expected_per_min=expected / minutes,
         negative_share=summary.negative_share, expected_negative_share=usual_share,
         score=round(score, 3), severity=max(severity, life.episode["sev"] if life.episode else 0),
-        reach=summary.reach, volume_surprise=round(best.volume, 3), window_minutes=best.window_minutes,
+        reach=summary.reach, volume_surprise=round(cus.volume / LN10, 3),
+        window_minutes=(summary.end_ms - onset) / MINUTE_MS if cus.start_ms is not None else 0.0,
         growth=round(velocity, 3), warm=warm, alert_id=life.episode["id"] if life.episode else None,
+        spam=org.spam,
     )
-    return new_state, assessment, events
+    return new_state, assessment, events + spam_events
+
+
+def _volume_scan(p: DetectorParams, base: Baseline, ring: list[list], minutes: float) -> float:
+    """Without sentiment (counts files): the most surprising recent window's volume, scaled down.
+
+    Volume alone is weak evidence of a *bad* buzz and real counts have heavy-tailed spikes, so
+    only an extreme window counts (``volume_only_scale``); windows of ``windows_min``.
+    """
+    best = 0.0
+    phi = base.dispersion(0, p.min_dispersion, p.max_dispersion)
+    for k in sorted({max(1, round(w / minutes)) for w in p.windows_min}):
+        if k > len(ring):
+            break
+        w = Window(k * minutes, _last(ring, k, 1), _last(ring, k, 4), 0, 0, 0, phi)
+        best = max(best, window_signals(p, w, 0.0, sentiment_known=False).score)
+    return best
+
+
+def _spam_step(config: DetectionConfig, current: dict | None, summary: MinuteSummary, ring: list[list], org: Split,
+               minutes: float) -> tuple[dict | None, list[dict]]:
+    """Open, extend and end spam/troll episodes; their events are ``spam_flood`` and ``spam_ended``."""
+    sp = config.spam
+    episode = SpamEpisode.from_dict(current)
+    k10 = max(1, round(10 / minutes))
+    spam10 = _last(ring, k10, 6)
+    posts10 = spam10 + _last(ring, k10, 1)
+    events: list[dict] = []
+    if episode is None:
+        if org.spam and spam10 >= max(sp.spam_report_posts, sp.spam_report_share * posts10):
+            onset = next((r[0] for r in ring[-k10:] if r[6] > 0), summary.start_ms)
+            episode = SpamEpisode(f"{summary.brand}:spam:{format_timestamp(onset)}", onset, int(spam10 - org.spam),
+                                  org.kind or "flood", summary.end_ms, {}).add(summary, org.spam, org.kind)
+            events.append(_spam_event("spam_flood", summary, episode))
+        return (episode.to_dict() if episode else None), events
+    if org.spam:
+        episode = episode.add(summary, org.spam, org.kind)
+    elif summary.end_ms - episode.last_ms >= sp.spam_quiet_minutes * MINUTE_MS:
+        events.append(_spam_event("spam_ended", summary, episode))
+        return None, events
+    return episode.to_dict(), events
+
+
+def _spam_event(kind: str, summary: MinuteSummary, episode: SpamEpisode) -> dict:
+    report = episode.report()
+    who = ", ".join(f"{a['author']} ({a['posts']} posts)" for a in report["top_accounts"][:3]) or "unknown accounts"
+    what = "one text copied by many low-reach accounts" if episode.kind == "copy" else "a flood from a handful of accounts"
+    return {
+        "alert_id": episode.id,
+        "brand": summary.brand,
+        "event": kind,
+        "severity": "watch",
+        "detected_at": format_timestamp(summary.end_ms),
+        "onset_at": format_timestamp(episode.start_ms),
+        "score": 0.0,
+        "evidence": {"why": f"spam/troll: {episode.posts} posts from {what}: {who}; not counted as a bad buzz",
+                     "spam": report},
+    }
 
 
 def _evidence(config: DetectionConfig, summary: MinuteSummary, ring: list[list], base: Baseline, usual_share: float,
-              signals: Signals, velocity: float, ev: Evidence | None, terms: TermBaseline, episode: dict) -> dict:
+              cus: Cusums, velocity: float, ev: Evidence | None, terms: TermBaseline, episode: dict) -> dict:
     minutes = summary.length_ms / MINUTE_MS
-    k = max(1, round(max(signals.window_minutes, 5) / minutes))
+    onset = episode["onset"]
+    k = min(len(ring), max(round(5 / minutes), int((summary.end_ms - onset) // summary.length_ms)))
     c, e, n, s, r = _sums(ring[-k:])
-    span = min(k, len(ring)) * minutes
+    span = k * minutes
     observed, expected = c / span, e / span
     share = n / s if s else None
-    onset = episode["onset"]
     frm, to = onset - 3_600_000, summary.end_ms + 3_600_000
     why = (f"{observed:.1f} mentions/min vs {expected:.1f} expected "
            f"({observed / expected if expected else float('inf'):.1f}x) over {span:g} min")
     if share is not None:
         why += f"; negative share {share:.0%} vs usual {usual_share:.0%}"
+    signals = window_signals(config.detector, Window(span, c, e, n, s, r, base.dispersion(0)), usual_share,
+                             bool(s), base.share_weight())
+    spam = sum(row[6] for row in ring[-k:])
+    if spam:
+        why += f"; {int(spam)} spam/troll posts left out"
     return {
         "why": why,
         "window_minutes": span,
@@ -287,9 +349,13 @@ def _evidence(config: DetectionConfig, summary: MinuteSummary, ring: list[list],
         "reach": int(r),
         "usual_reach": int(base.reach * span),
         "growth_5min": round(velocity, 2),
-        "volume_surprise": round(signals.volume, 2),
+        "evidence_negative_volume": round(cus.negative / LN10, 2),  # accumulated (log10 likelihood ratio)
+        "evidence_negative_share": round(cus.share / LN10, 2),
+        "evidence_volume": round(cus.volume / LN10, 2),
+        "volume_surprise": round(signals.volume, 2),  # the window's own tail tests (-log10 p)
         "negative_volume_surprise": round(signals.negative_volume, 2),
         "negative_shift_surprise": round(signals.negative_shift, 2),
+        "spam_posts_left_out": int(spam),
         **(ev.report(terms) if ev else Evidence.new().report(terms)),
         "grafana_url": (f"{config.grafana_url.rstrip('/')}/d/buzzwatch-brand?var-brand={quote(summary.brand)}"
                         f"&from={frm}&to={to}"),

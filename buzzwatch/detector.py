@@ -60,10 +60,16 @@ class DetectorParams:
     share_rho: float = 0.002  # intra-window correlation of labels: caps the share test's sample size ~ 1/rho
     min_dispersion: float = 0.0  # bounds on the learnt negative-binomial phi
     max_dispersion: float = 4.0
-    volume_only_scale: float = 5.0  # without sentiment, volume surprise / this = score
+    volume_only_scale: float = 4.0  # without sentiment, volume surprise / this = score
     reach_factor: float = 10.0  # 5-min reach this x usual ...
     reach_min: int = 100_000  # ... and at least this many followers: severity + 1
     growth_factor: float = 3.0  # last 5 min >= this x the previous 5 (and >= 10 mentions): severity + 1
+    # sequential evidence (``sequential.py``): what a bad buzz is, in two meaningful numbers
+    extra: float = 1.0  # the buzz adds at least this x the usual volume (1.0: the volume doubles)
+    buzz_negative_share: float = 0.6  # share of the extra mentions that are negative
+    share_score: float = 3.0  # evidence (log10) the negative share must show, next to watch_score for the volume
+    share_step: float = 0.7  # one interval adds at most this share evidence (log10): a shift, not a fluke
+    cap_score: float = 60.0  # accumulated evidence is capped (log10)
 
     def severity(self, score: float, reach_boost: bool = False, fast: bool = False) -> int:
         level = 0

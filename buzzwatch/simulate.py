@@ -313,18 +313,24 @@ class ScenarioEvent:
     """One injected event: the truth the evaluation scores against (times in epoch ms)."""
 
     brand: str
-    kind: str  # "bad_buzz" | "launch" | "news" | "burst"
+    kind: str  # "bad_buzz" | "launch" | "news" | "burst" | "flood" | "copypaste"
     start_ms: int
     ramp_minutes: int
     hold_minutes: int
-    peak_factor: float
+    peak_factor: float  # for "flood" / "copypaste": posts per minute of the spam
     negative_share: float | None  # share of the extra mentions; None = the brand's usual
     positive_share: float | None
+    wave: int = 1  # 2 = the second wave of a bad buzz, hours after the first
+    copy_share: float = 0.12  # share of the extra mentions that are copies (retweets, slogans)
 
     @property
     def end_ms(self) -> int:
         """End of the hold; the decay that follows lasts about ``hold_minutes / 2`` more."""
         return self.start_ms + (self.ramp_minutes + self.hold_minutes) * MINUTE_MS
+
+    @property
+    def spam(self) -> bool:
+        return self.kind in ("flood", "copypaste")
 
     def factor(self, minute_ms: int) -> float:
         minute = (minute_ms - self.start_ms) // MINUTE_MS
@@ -363,13 +369,19 @@ SCENARIO_START_MS = 1_793_491_200_000  # 2026-11-01T00:00Z
 def make_scenario(seed: int, *, brands: int = 20, days: int = 14, warmup_days: int = 3,
                   start_ms: int = SCENARIO_START_MS, min_rate: float = 0.1, max_rate: float = 300.0,
                   bad_per_brand: int = 1, launches_per_brand: int = 1, news_per_brand: int = 1,
-                  bursts_per_brand: int = 3) -> Scenario:
+                  bursts_per_brand: int = 3, floods_per_brand: int = 0, copypastes_per_brand: int = 0,
+                  second_wave: bool = False) -> Scenario:
     """Brands with log-uniform rates in ``[min_rate, max_rate]`` mentions/min and a truth list.
 
-    After ``warmup_days`` each brand gets its events in shuffled order, in separate slots at
-    least ~12 h apart: bad buzz (ramp 5 min to 4 h, peak 3-20x, negative share of the extra
-    mentions 0.45-0.9), a positive launch (3-12x, 75-90 % positive), a neutral news spike
-    (3-10x, about the usual negative share) and short benign bursts (1-3 min, 3-8x, usual mix).
+    After ``warmup_days`` each brand gets its main events in shuffled order, in separate slots
+    at least ~12 h apart, starting at any time of day or night: bad buzz (ramp 5 min to 4 h,
+    peak 3-20x, negative share of the extra mentions 0.45-0.9; one in three a retweet storm,
+    60 % copies of a few posts by real people), a positive launch (3-12x, 75-90 % positive), a
+    neutral news spike (3-10x, about the usual negative share), spam: a single-account flood
+    (one account, 5-40 negative posts/min for 10-60 min) and a copy-paste campaign (one
+    negative text, 5-40 new accounts/min); with ``second_wave`` the bad buzz is 60 min at 7x,
+    70 % negative, and comes back 8 h later. Short benign bursts (1-3 min, 3-8x, the usual mix)
+    are sprinkled at random times away from the main events.
 
     >>> sc = make_scenario(1, brands=3, days=7)
     >>> sorted({e.kind for e in sc.events})
@@ -393,17 +405,27 @@ def make_scenario(seed: int, *, brands: int = 20, days: int = 14, warmup_days: i
         )
         profiles.append(p)
         kinds = (["bad_buzz"] * bad_per_brand + ["launch"] * launches_per_brand + ["news"] * news_per_brand
-                 + ["burst"] * bursts_per_brand)
+                 + ["flood"] * floods_per_brand + ["copypaste"] * copypastes_per_brand)
+        if not (floods_per_brand or copypastes_per_brand or second_wave):
+            kinds += ["burst"] * bursts_per_brand  # the original layout (same scenarios as before)
+            bursts = 0
+        else:
+            bursts = bursts_per_brand
         rng.shuffle(kinds)
         first, last = warmup_days * 1440, days * 1440 - 10 * 60
         span = (last - first) // max(1, len(kinds))
+        main: list[ScenarioEvent] = []
         for j, kind in enumerate(kinds):
             start_min = first + j * span + rng.randrange(0, max(1, span - 12 * 60))
             t = start_ms + start_min * MINUTE_MS
-            if kind == "bad_buzz":
+            if kind == "bad_buzz" and second_wave:
+                e = ScenarioEvent(name, kind, t, 10, 60, 7.0, 0.7, 0.05)
+                main.append(ScenarioEvent(name, kind, t + 8 * 3_600_000, 10, 60, 7.0, 0.7, 0.05, wave=2))
+            elif kind == "bad_buzz":
                 e = ScenarioEvent(name, kind, t, rng.choice((5, 10, 15, 30, 60, 120, 240)), rng.randrange(30, 240),
                                   round(math.exp(rng.uniform(math.log(3), math.log(20))), 2),
-                                  round(rng.uniform(0.45, 0.9), 3), 0.05)
+                                  round(rng.uniform(0.45, 0.9), 3), 0.05,
+                                  copy_share=0.6 if rng.random() < 1 / 3 else 0.12)
             elif kind == "launch":
                 e = ScenarioEvent(name, kind, t, rng.choice((5, 15, 30, 60)), rng.randrange(60, 300),
                                   round(rng.uniform(3, 12), 2), 0.03, round(rng.uniform(0.75, 0.9), 3))
@@ -411,9 +433,21 @@ def make_scenario(seed: int, *, brands: int = 20, days: int = 14, warmup_days: i
                 e = ScenarioEvent(name, kind, t, rng.choice((5, 10, 20)), rng.randrange(30, 180),
                                   round(rng.uniform(3, 10), 2), round(p.negative_share + rng.uniform(0, 0.04), 3),
                                   round(rng.uniform(0.1, 0.3), 3))
+            elif kind in ("flood", "copypaste"):
+                e = ScenarioEvent(name, kind, t, 1, rng.randrange(10, 60), float(rng.randrange(5, 40)), 1.0, 0.0,
+                                  copy_share=1.0)
             else:
                 e = ScenarioEvent(name, kind, t, 1, rng.randrange(1, 3), round(rng.uniform(3, 8), 2), None, None)
-            events.append(e)
+            main.append(e)
+        busy = [(e.start_ms - 2 * 3_600_000, e.end_ms + 4 * 3_600_000) for e in main]
+        for _ in range(bursts):
+            for _try in range(50):
+                t = start_ms + rng.randrange(first, last) * MINUTE_MS
+                if not any(a <= t <= b for a, b in busy):
+                    break
+            main.append(ScenarioEvent(name, "burst", t, 1, rng.randrange(1, 3), round(rng.uniform(3, 8), 2), None, None))
+            busy.append((t - 60 * MINUTE_MS, t + 60 * MINUTE_MS))
+        events += main
     return Scenario(seed, start_ms, days, tuple(profiles), tuple(events))
 
 
@@ -433,15 +467,19 @@ def _scenario_minutes(scenario: Scenario, brand: BrandProfile, rng: random.Rando
         mood = rho * mood + rng.gauss(0.0, innov)
         local = (m + brand.phase_minutes) % 1440
         usual = brand.rate_per_min * _diurnal(local) * _weekly(_weekday(t + brand.phase_minutes * MINUTE_MS)) * math.exp(mood)
-        factor, active = 1.0, None
+        factor, active, spam = 1.0, None, None
         for e in events:
+            if e.spam:
+                if e.start_ms <= t < e.end_ms:
+                    spam = e
+                continue
             if e.start_ms <= t < e.end_ms + 6 * 3_600_000:
                 f = e.factor(t)
                 if f > factor:
                     factor, active = f, e
         n_usual = _gamma_poisson(rng, usual, brand.shape)
         n_extra = _gamma_poisson(rng, usual * (factor - 1.0), brand.shape) if factor > 1.0 else 0
-        yield t, n_usual, n_extra, active
+        yield t, n_usual, n_extra, active, spam
 
 
 def scenario_summaries(scenario: Scenario, brand: str | BrandProfile) -> Iterator[MinuteSummary]:
@@ -455,11 +493,12 @@ def scenario_summaries(scenario: Scenario, brand: str | BrandProfile) -> Iterato
     p = brand if isinstance(brand, BrandProfile) else next(b for b in scenario.brands if b.name == brand)
     rng = _brand_rng(scenario, p)
     tag = _tag(p.name)
-    for t, n_usual, n_extra, e in _scenario_minutes(scenario, p, rng):
+    for t, n_usual, n_extra, e, spam in _scenario_minutes(scenario, p, rng):
         neg = _binomial(rng, n_usual, p.negative_share)
         pos = _binomial(rng, n_usual - neg, p.positive_share / (1 - p.negative_share))
         terms: tuple = ()
         dup = _binomial(rng, n_usual, 0.03)
+        repeats = _binomial(rng, n_usual, 0.02)  # people posting twice in a minute
         reach_per = p.followers
         if n_extra:
             en = e.negative_share if e.negative_share is not None else p.negative_share
@@ -467,16 +506,31 @@ def scenario_summaries(scenario: Scenario, brand: str | BrandProfile) -> Iterato
             xneg = _binomial(rng, n_extra, en)
             xpos = _binomial(rng, n_extra - xneg, min(1.0, ep / max(1e-9, 1 - en)))
             neg, pos = neg + xneg, pos + xpos
-            dup += _binomial(rng, n_extra, 0.12 if e.kind == "bad_buzz" else 0.04)
+            dup += _binomial(rng, n_extra, e.copy_share if e.kind == "bad_buzz" else 0.04)
+            repeats += _binomial(rng, n_extra, 0.05 if e.kind == "bad_buzz" else 0.02)
             if e.kind == "bad_buzz":
                 terms = ((f"#{tag}fail", xneg // 2), ("leak", xneg // 3))
                 reach_per *= 2.0
         n = n_usual + n_extra
         reach = int(n * reach_per * rng.lognormvariate(0.0, 0.5)) if n else 0
+        authors = n - repeats
+        posters: tuple = ()
+        copies: tuple = ()
+        if spam is not None:
+            k = _poisson(rng, spam.peak_factor)
+            text = f"{p.name} SCAM SCAM SCAM avoid them #{tag}fail"
+            n, neg, dup, reach = n + k, neg + k, dup + max(0, k - 1), reach + k * (12 if spam.kind == "flood" else 5)
+            if spam.kind == "flood":
+                authors += 1 if k else 0
+                posters = ((f"troll_{tag}", k),) if k >= 2 else ()
+            else:
+                authors += k
+            copies = ((text, k),) if k >= 2 else ()
         yield MinuteSummary(
             brand=p.name, start_ms=t, mentions=n, negative=neg, neutral=n - neg - pos, positive=pos,
             compound_sum=round(0.55 * pos - 0.6 * neg, 4), reach=reach, shares=n // 4,
-            distinct_authors=n - dup // 2, duplicate_texts=dup, terms=tuple(x for x in terms if x[1] > 0),
+            distinct_authors=authors, duplicate_texts=dup, terms=tuple(x for x in terms if x[1] > 0),
+            top_posters=posters, top_copies=copies,
         )
 
 

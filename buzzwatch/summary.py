@@ -84,6 +84,9 @@ class MinuteSummary:
     authors: tuple[tuple[str, int], ...] = field(default=())  # (author, followers) by reach
     responses: int = 0  # posts by the brand's own accounts (``from_brand``): not in ``mentions``
     first_response: TopPost | None = None  # the earliest of them: when and where the brand answered
+    # Who posts how much (spam/troll evidence, ``spam.py``); empty when unknown:
+    top_posters: tuple[tuple[str, int], ...] = field(default=())  # (author, posts in the interval), most first, >= 2 posts
+    top_copies: tuple[tuple[str, int], ...] = field(default=())  # (text, copies), most copied first, >= 2 copies
 
     @property
     def end_ms(self) -> int:

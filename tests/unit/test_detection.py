@@ -149,3 +149,74 @@ def test_baseline_does_not_learn_the_spike():
 def test_unknown_detector_keys_are_refused(key):
     with pytest.raises(ValueError, match=key):
         DetectionConfig.from_dict({key: 1})
+
+
+def waves(days: int, starts: list[int], length: int, factor: float, neg_share: float, rate: float = 20.0, tail: int = 300):
+    """History, then bad-buzz waves (10-minute ramp, ``length`` minutes) starting at each of ``starts``."""
+    out = history(days, rate)
+    for i in range(days * 1440, days * 1440 + max(starts) + length + tail):
+        m = i - days * 1440
+        start = next((s for s in starts if s <= m < s + length), None)
+        f = 1 + (factor - 1) * min(1.0, (m - start + 1) / 10) if start is not None else 1.0
+        out.append(minute(i, usual(i, rate) * f, neg_share if start is not None else 0.15))
+    return out
+
+
+def test_a_second_wave_8_hours_later_is_a_new_alert():
+    events = run(waves(days=3, starts=[600, 600 + 8 * 60], length=60, factor=7.0, neg_share=0.7))
+    opened = [e for e in events if e["event"] == "opened"]
+    assert len(opened) == 2
+    assert len({e["alert_id"] for e in opened}) == 2
+    assert [e["event"] for e in events].index("resolved") < [e["event"] for e in events].index("opened", 1)
+
+
+def test_an_episode_resolves_within_an_hour_of_the_signal_back_to_normal():
+    from buzzwatch.mention import parse_timestamp_ms
+
+    events = run(waves(days=3, starts=[600], length=60, factor=7.0, neg_share=0.7))
+    resolved = next(e for e in events if e["event"] == "resolved")
+    end = T0 + (3 * 1440 + 660) * 60_000
+    assert parse_timestamp_ms(resolved["detected_at"]) - end <= 60 * 60_000
+
+
+@pytest.mark.parametrize("rate, factor, length, within", [
+    (0.2, 10.0, 240, 120),  # a 0.2/min brand: evidence accumulates over a couple of hours
+    (1.0, 5.0, 180, 45),
+    (200.0, 3.0, 60, 10),  # a big brand: minutes
+])
+def test_sustained_negative_excess_is_caught_by_accumulated_evidence(rate, factor, length, within):
+    from buzzwatch.mention import parse_timestamp_ms
+
+    events = run(waves(days=3, starts=[600], length=length, factor=factor, neg_share=0.8, rate=rate))
+    opened = [e for e in events if e["event"] == "opened"]
+    assert opened, (rate, factor)
+    onset = T0 + (3 * 1440 + 600) * 60_000
+    assert parse_timestamp_ms(opened[0]["detected_at"]) - onset <= within * 60_000
+
+
+def test_a_suspected_episode_is_not_learnt_even_if_it_never_alerts():
+    # a small brand whose volume doubles for six hours at about the usual negative share: no
+    # alert (not negative), but not the usual rhythm either: the expectation must not follow it
+    rate = 0.5
+    state = initial_state()
+    for s in history(3, rate):
+        state, a, _ = observe(CFG, state, s)
+    ratios, opened = [], []
+    for i in range(3 * 1440, 3 * 1440 + 360):
+        state, a, events = observe(CFG, state, minute(i, usual(i, rate) * 2.5, 0.15))
+        ratios.append(a.expected_per_min / usual(i, rate))
+        opened += [e for e in events if e["event"] == "opened"]
+    assert opened == []
+    assert max(ratios) < 1.3
+
+
+def test_a_state_written_by_the_previous_detector_version_is_carried_on():
+    # the table values of running deployments: 6-column ring rows, no evidence sums, old lifecycle
+    state = initial_state()
+    for s in history(days=1)[:300]:
+        state, _, _ = observe(CFG, state, s)
+    old = {k: v for k, v in state.items() if k not in ("cu", "sp")}
+    old["r"] = [r[:6] for r in old["r"]]
+    old["lc"] = {"ep": None, "cd": None}
+    new_state, a, _ = observe(CFG, old, minute(300, 30))
+    assert a.expected_per_min > 0 and len(new_state["r"][0]) == 7 and "cu" in new_state

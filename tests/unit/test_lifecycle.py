@@ -31,6 +31,12 @@ def run(steps):
     ("after the cooldown a new episode opens",
      [(1, 6), (0, 0), (0, 0), (0, 0)] + [(0, 0)] * 5 + [(1, 6)],
      [(0, "opened", 1), (3, "resolved", 1), (9, "opened", 1)]),
+    ("a rise above the resolved severity opens at once, even within the cooldown",
+     [(1, 6), (0, 0), (0, 0), (0, 0), (2, 10)], [(0, "opened", 1), (3, "resolved", 1), (4, "opened", 2)]),
+    ("a repeat below the resolved severity is muted by the cooldown",
+     [(3, 20), (0, 0), (0, 0), (0, 0), (2, 10), (1, 6)], [(0, "opened", 3), (3, "resolved", 3)]),
+    ("severity can rise at any time within an episode",
+     [(1, 6)] + [(1, 6)] * 20 + [(3, 20)], [(0, "opened", 1), (21, "escalated", 3)]),
 ])
 def test_lifecycle_table(name, steps, expected):
     assert run(steps)[0] == expected, name
@@ -58,3 +64,17 @@ def test_event_record_shape():
 def test_state_roundtrips():
     _, st = run([(1, 6), (2, 10)])
     assert Lifecycle.from_dict(st.to_dict()) == st
+
+
+def test_the_caller_decides_what_calm_means():
+    st, out = Lifecycle.new(), []
+    for minute, (sev, calm) in enumerate([(1, False), (0, False), (0, True), (0, True), (0, True)]):
+        st, kinds = st.step(LP, brand="acme", severity=sev, score=0.0, end_ms=(minute + 1) * 60_000,
+                            length_ms=60_000, onset_ms=0, calm=calm)
+        out += [(minute, k) for k, _ in kinds]
+    assert out == [(0, "opened"), (4, "resolved")]
+
+
+def test_a_state_from_before_the_severity_aware_cooldown_mutes_everything_in_its_cooldown():
+    old = Lifecycle.from_dict({"ep": None, "cd": 600_000})
+    assert old.cooldown_severity == 3

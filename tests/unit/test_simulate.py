@@ -2,6 +2,8 @@
 
 import time
 
+import pytest
+
 from buzzwatch.mention import parse_mention
 from buzzwatch.simulate import generate_mentions, make_scenario, scenario_mentions, scenario_summaries
 
@@ -87,3 +89,35 @@ def test_scenario_rates_span_small_and_large_brands_and_render_to_mentions():
     small = sc.brands[0].name
     ms = list(scenario_mentions(sc, small, 600, 3))
     assert all(small in m["text"] or m["text"].lower().count("@") for m in ms)
+
+
+def _minutes_of(sc, event):
+    rows = list(scenario_summaries(sc, event.brand))
+    first = (event.start_ms - sc.start_ms) // 60_000
+    return rows[first: first + event.hold_minutes]
+
+
+@pytest.mark.parametrize("kind, many_authors", [("flood", False), ("copypaste", True)])
+def test_spam_injections_look_like_their_kind(kind, many_authors):
+    sc = make_scenario(3, brands=2, days=6, warmup_days=2, floods_per_brand=1, copypastes_per_brand=1)
+    event = next(e for e in sc.events if e.kind == kind)
+    rows = [r for r in _minutes_of(sc, event) if r.top_copies]
+    assert rows and all(r.duplicate_texts >= r.top_copies[0][1] - 1 for r in rows)
+    repeats = sum(r.mentions - r.distinct_authors for r in rows)
+    if many_authors:  # one text, one post per new account, few followers
+        assert repeats < sum(r.mentions for r in rows) * 0.2
+    else:  # one account, many posts, named
+        assert repeats > sum(r.mentions for r in rows) * 0.5
+        assert all(r.top_posters[0][0].startswith("troll_") for r in rows if r.top_posters)
+
+
+def test_second_waves_come_8_hours_after_the_first_and_bursts_stay_clear_of_events():
+    sc = make_scenario(4, brands=3, days=7, warmup_days=2, second_wave=True, launches_per_brand=0, news_per_brand=0,
+                       bursts_per_brand=5)
+    for brand in sc.brands:
+        waves = sorted((e for e in sc.events if e.brand == brand.name and e.kind == "bad_buzz"), key=lambda e: e.start_ms)
+        assert [w.wave for w in waves] == [1, 2]
+        assert waves[1].start_ms - waves[0].start_ms == 8 * 3_600_000
+        main = [e for e in sc.events if e.brand == brand.name and e.kind != "burst"]
+        for burst in (e for e in sc.events if e.brand == brand.name and e.kind == "burst"):
+            assert not any(e.start_ms - 2 * 3_600_000 <= burst.start_ms <= e.end_ms + 4 * 3_600_000 for e in main)
