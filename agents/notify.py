@@ -30,7 +30,7 @@ from faust.types import TP
 
 from buzzwatch.deadline import due_events
 from buzzwatch.mention import parse_timestamp_ms
-from buzzwatch.oncall import CLOCK_EVENTS, answered_ms, escalated, fold_event, status_of, with_brand_settings
+from buzzwatch.oncall import CLOCK_EVENTS, SPAM_EVENTS, answered_ms, escalated, fold_event, status_of, with_brand_settings
 from streams import metrics as M
 from streams.sinks import Sink, configured_sinks, delivery_key
 
@@ -122,7 +122,7 @@ def register(pipe: NotifyDeps) -> OnCallDesk:
             # paging now would be noise, and its response window has passed.
             M.ALERT_DELIVERIES.labels("all", "too_old").inc()
             return
-        message = with_brand_settings(event, entry, oncall.for_brand(event["brand"]))
+        message = event if entry is None else with_brand_settings(event, entry, oncall.for_brand(event["brand"]))
         for sink in sinks:
             if not sink.wants(event):
                 continue
@@ -149,6 +149,9 @@ def register(pipe: NotifyDeps) -> OnCallDesk:
                     desk.acks[alert_id.encode("utf-8")] = value
                     continue
                 alert_id = record["alert_id"]
+                if record["event"] in SPAM_EVENTS:  # a troll report: told, not booked (no clock)
+                    enqueue(e.message.offset, record, None)
+                    continue
                 book = {alert_id: desk.entry(alert_id)} if desk.entry(alert_id) else {}
                 entry = fold_event(book, record, oncall)
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):

@@ -43,6 +43,10 @@ TOP_POSTS = 5
 TOP_AUTHORS = 5
 TOP_TERMS = 30
 TERMS_CAP, TERMS_KEEP = 400, 200  # per open minute: exact below 400 distinct terms, top 200 past it
+POSTERS_CAP, POSTERS_KEEP = 400, 200  # posts per author (spam/troll evidence), bounded the same way
+COPIES_CAP, COPIES_KEEP = 64, 32  # repeated texts (fingerprint -> copies, a sample text), bounded
+COPY_TEXT_CHARS = 140
+TOP_POSTERS, TOP_COPIES = 5, 3
 ID_CHUNK = 4096  # ids per persisted chunk (32 KiB): no stored value grows with a brand's rate
 HOUR_MS = 60 * MINUTE_MS
 MINUTE_RING = 60
@@ -145,6 +149,8 @@ class OpenMinute:
     author_reach: dict[str, int] = field(default_factory=dict)
     responses: int = 0  # posts by the brand's own accounts: counted apart, never as mentions
     first_response: TopPost | None = None  # the earliest of them (event time, then id): the answer
+    posters: dict[str, int] = field(default_factory=dict)  # author -> posts (capped, see POSTERS_CAP)
+    copies: dict[int, list] = field(default_factory=dict)  # fingerprint -> [copies, text, id of that text]
 
     def add(self, m: ScoredMention) -> None:
         if m.from_brand:
@@ -172,6 +178,19 @@ class OpenMinute:
         if m.fingerprint:
             self.fingerprinted += 1
             self.texts.add(m.fingerprint)
+            copy = self.copies.get(m.fingerprint)
+            if copy is None:
+                self.copies[m.fingerprint] = [1, m.text[:COPY_TEXT_CHARS], m.id]
+                if len(self.copies) > COPIES_CAP:
+                    self.copies = dict(sorted(self.copies.items(), key=lambda kv: (-kv[1][0], kv[0]))[:COPIES_KEEP])
+            else:
+                copy[0] += 1
+                if m.id < copy[2]:  # the sample text: the copy with the smallest id (order-independent)
+                    copy[1], copy[2] = m.text[:COPY_TEXT_CHARS], m.id
+        if m.author:
+            self.posters[m.author] = self.posters.get(m.author, 0) + 1
+            if len(self.posters) > POSTERS_CAP:
+                self.posters = capped_counts(self.posters, POSTERS_CAP, POSTERS_KEEP)
         for term in m.terms:
             self.terms[term] = self.terms.get(term, 0) + 1
         if len(self.terms) > TERMS_CAP:
@@ -213,6 +232,9 @@ class OpenMinute:
             authors=tuple(_top_items(self.author_reach, TOP_AUTHORS)),
             responses=self.responses,
             first_response=self.first_response,
+            top_posters=tuple((a, n) for a, n in _top_items(self.posters, TOP_POSTERS) if n >= 2),
+            top_copies=tuple((c[1], c[0]) for _, c in sorted(self.copies.items(), key=lambda kv: (-kv[1][0], kv[1][1]))
+                             if c[0] >= 2)[:TOP_COPIES],
         )
 
     def to_dict(self) -> dict:
@@ -227,6 +249,8 @@ class OpenMinute:
             "w": dict(sorted(self.terms.items())),
             "r": dict(sorted(_top_items(self.author_reach, TOP_AUTHORS))),
             "p": self.first_response.to_dict() if self.first_response else None,
+            "q": dict(sorted(self.posters.items())),
+            "k": sorted([fp, *c] for fp, c in self.copies.items()),
         }
 
     @classmethod
@@ -240,6 +264,7 @@ class OpenMinute:
             texts=DistinctCounter.from_bytes(base64.b64decode(d["f"])),
             top=[TopPost.from_dict(p) for p in d["t"]], terms=dict(d["w"]), author_reach=dict(d["r"]),
             first_response=TopPost.from_dict(d["p"]) if d.get("p") else None,
+            posters=dict(d.get("q") or {}), copies={fp: [n, text, mid] for fp, n, text, mid in d.get("k") or []},
         )
 
 

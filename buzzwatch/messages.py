@@ -28,6 +28,8 @@ EVENT_TITLES = {
     "resolved": "Bad buzz resolved",
     "reminder": "Bad buzz still unanswered",
     "deadline_missed": "Response deadline missed",
+    "spam_flood": "Spam/troll flood (not a bad buzz: moderate, do not answer)",
+    "spam_ended": "Spam/troll flood ended",
 }
 
 

@@ -32,6 +32,8 @@ HOUR_MS = 3_600_000
 DEFAULT_REMINDER_HOURS = (1.0, 12.0, 20.0, 23.0)
 LIFECYCLE_EVENTS = ("opened", "escalated", "resolved")
 CLOCK_EVENTS = ("reminder", "deadline_missed")
+# spam/troll episodes (buzzwatch.spam): reported to the chat sinks, never an alert to answer
+SPAM_EVENTS = ("spam_flood", "spam_ended")
 ACK_ACTIONS = ("ack", "note", "resolve")
 MAX_NOTES = 50  # an ack record is one compacted value: keep it small
 MAX_NOTE_CHARS = 1000
@@ -191,8 +193,13 @@ def clock_key(event: dict) -> str:
 
 
 def fold_event(book: dict, event: dict, config: OnCallConfig) -> dict:
-    """Apply one ``buzz.alerts`` record to ``book`` (alert_id -> entry); returns the entry."""
+    """Apply one ``buzz.alerts`` record to ``book`` (alert_id -> entry); returns the entry.
+
+    Spam/troll reports are not alerts to answer: they stay out of the book (no deadline, no
+    reminders) and the existing entry, if any, is returned unchanged."""
     aid = event["alert_id"]
+    if event.get("event") in SPAM_EVENTS:
+        return book.get(aid)
     entry = book.get(aid)
     if entry is None:
         onset = parse_timestamp_ms(event.get("onset_at")) or parse_timestamp_ms(event["detected_at"])

@@ -96,6 +96,8 @@ class Sink:
         brand's public answer (``responded``) only updates the book, the page and the clock."""
         if event.get("event") == "responded":
             return False
+        if str(event.get("event", "")).startswith("spam_"):  # a troll report: to people, never a page
+            return self.name != "alertmanager"
         return event.get("route") is None or event["route"] in self.routes
 
     def links(self, event: dict) -> tuple[str, str]:

@@ -153,3 +153,12 @@ def test_the_brands_public_answer_stops_the_reminders_like_an_ack():
     entry = fold_event(book, answer, OnCallConfig())
     assert status_of(entry, None) == "responded" and entry["responded"]["at_ms"] == 1_800_000
     assert due_events(entry, None, 30 * 3_600_000, BrandOnCall()) == []  # answered at 0:30, before the 1 h reminder
+
+
+def test_a_spam_report_is_no_alert_to_answer_no_reminders():
+    from buzzwatch.deadline import replay_clock
+    from buzzwatch.oncall import OnCallConfig
+
+    flood = {"alert_id": "A:spam:0", "brand": "A", "event": "spam_flood", "severity": "watch",
+             "onset_at": "1970-01-01T00:00:00Z", "detected_at": "1970-01-01T00:01:00Z", "evidence": {}}
+    assert [e["event"] for e in replay_clock([flood], {}, OnCallConfig(), [30 * 3_600_000])] == ["spam_flood"]

@@ -190,3 +190,14 @@ def test_a_late_copy_never_shadows_an_on_time_copy_of_the_same_mention():
         for m in order:
             b.add(m)
         assert [s.mentions for s in b.close_until(T0 + 60_000)] == [1]
+
+
+def test_the_minute_says_who_posts_most_and_which_texts_are_copied():
+    b = BrandBuckets.new("acme")
+    rows = [("troll", 7, "Acme = scam!!!")] * 6 + [("bob", 8, "Acme lost my bag")] * 2 + [("ann", 9, "meh")]
+    for i, (author, fp, text) in enumerate(rows):
+        b.add(ScoredMention(id=f"{i:02d}", brand="acme", created_at_ms=T0 + i, lang="en", compound=-0.5,
+                            label="negative", text=text, author=author, fingerprint=fp))
+    [s] = b.close_until(T0 + 60_000)
+    assert s.top_posters == (("troll", 6), ("bob", 2))
+    assert s.top_copies == (("Acme = scam!!!", 6), ("Acme lost my bag", 2))

@@ -160,3 +160,23 @@ def test_resolving_ends_both_alertmanager_alerts():
     alerts = json.loads(body)
     assert [(a["labels"]["alertname"], a["labels"]["team"], "endsAt" in a) for a in alerts] == [
         ("BadBuzz", "social", True), ("BadBuzzUnanswered", "lead", True)]
+
+
+def test_a_spam_report_says_it_is_not_a_bad_buzz_and_never_pages():
+    from buzzwatch.messages import title_line
+
+    flood = {"alert_id": "Acme:spam:1", "brand": "Acme", "event": "spam_flood", "severity": "watch", "evidence": {}}
+    assert title_line(flood).startswith("Spam/troll flood (not a bad buzz")
+
+
+@pytest.mark.parametrize("event, sinks", [
+    ({"event": "spam_flood"}, {"webhook", "teams", "json"}),
+    ({"event": "responded"}, set()),
+    ({"event": "opened"}, {"alertmanager", "webhook", "teams", "json"}),
+])
+def test_which_sinks_get_which_events(event, sinks):
+    from streams.sinks import Sink
+
+    got = {name for name in ("alertmanager", "webhook", "teams", "json")
+           if Sink(name, "http://hook", secret="s" if name == "json" else None).wants({"brand": "Acme", **event})}
+    assert got == sinks
