@@ -1,6 +1,6 @@
 """Aggregate agent: scored mentions + watermarks -> the aggregate stage -> lifecycle events.
 
-Decode, call the core's :class:`~buzzwatch.aggregate.AggregateStage`, send, save. Records the
+Decode, call the core's :class:`~buzzwatch.stages.aggregate.AggregateStage`, send, save. Records the
 stage could not read or fold are dead-lettered with their bytes (stage ``aggregate``). Events go
 to ``buzz.alerts`` and are on the broker before the state that says they were emitted is
 written: a crash in between re-emits them (same alert id and event: idempotent downstream),
@@ -13,8 +13,8 @@ import time
 
 import orjson
 
-from buzzwatch.aggregate import AggregateStage, brand_gauges
-from buzzwatch.scored import WireError, decode_scored
+from buzzwatch.stages.aggregate import AggregateStage, brand_gauges
+from buzzwatch.contract.scored import WireError, decode_scored
 from streams import metrics as M
 from streams.dlq import dlq_headers
 from streams.faust_util import die_without_commit, kafka_timestamp_ms

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from types import SimpleNamespace
 
-from buzzwatch.ingest import IngestStep, RawRecord
+from buzzwatch.stages.ingest import IngestStep, RawRecord
 from streams import metrics as M
 from streams.dlq import dlq_headers
 from streams.faust_util import die_without_commit, kafka_timestamp_ms

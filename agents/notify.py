@@ -1,14 +1,14 @@
 """Notify agent: ``buzz.alerts`` + ``buzz.acks`` -> the book of alerts -> every sink, in order, never lost.
 
 * One agent reads both topics and folds them into two changelogged tables: the book
-  (alert_id -> entry, ``buzzwatch.oncall``) and the acks (alert_id -> cumulative ack record).
+  (alert_id -> entry, ``buzzwatch.oncall.book``) and the acks (alert_id -> cumulative ack record).
 * Each lifecycle event a sink wants goes into a changelogged **outbox** keyed by
   ``sink|offset`` before the agent moves on, so a committed offset never means a lost event; a
   per-sink task delivers the outbox in offset order (one global order, hence per alert too),
   retrying forever with capped exponential backoff. A receiver down for an hour gets every
   event when it comes back, each once (the ``delivered`` table remembers (sink, alert, event)).
   The outbox size per sink is ``buzzwatch_alert_delivery_backlog``.
-* A timer runs the response clock (``buzzwatch.deadline``) on the event time of the closed
+* A timer runs the response clock (``buzzwatch.oncall.deadline``) on the event time of the closed
   minutes (the aggregate stage's aligned watermark minus the allowed lateness, never the wall
   clock) and sends due reminders / ``deadline_missed`` to ``buzz.alerts``; reading them back
   is what marks them done, so a restart or a second worker does not lose or double them.
@@ -28,9 +28,9 @@ import faust
 import orjson
 from faust.types import TP
 
-from buzzwatch.deadline import due_events
-from buzzwatch.mention import parse_timestamp_ms
-from buzzwatch.oncall import CLOCK_EVENTS, SPAM_EVENTS, answered_ms, escalated, fold_event, status_of, with_brand_settings
+from buzzwatch.oncall.deadline import due_events
+from buzzwatch.contract.mention import parse_timestamp_ms
+from buzzwatch.oncall.book import CLOCK_EVENTS, SPAM_EVENTS, answered_ms, escalated, fold_event, status_of, with_brand_settings
 from streams import metrics as M
 from streams.sinks import Sink, configured_sinks, delivery_key
 
@@ -46,7 +46,7 @@ class NotifyDeps:
     settings: object  # streams.settings.Settings
     alerts: object  # the alerts topic
     delivered: object  # faust.Table: (sink, alert, event) already delivered
-    aggregator: object  # buzzwatch.aggregate.AggregateStage: its watermarks tell the event time
+    aggregator: object  # buzzwatch.stages.aggregate.AggregateStage: its watermarks tell the event time
     brand_state: Callable[[str], object]  # a brand's state if this worker holds it, else None
     oncall: "OnCallDesk | None" = None
 
@@ -91,7 +91,7 @@ class OnCallDesk:
     async def record_action(self, alert_id: str, action: dict) -> dict:
         """Merge one ack/note/resolve into the alert's ack record and send it to ``buzz.acks``
         (the agent folds it into the table when it reads it back)."""
-        from buzzwatch.oncall import merge_ack
+        from buzzwatch.oncall.book import merge_ack
 
         rec = merge_ack(self.ack(alert_id), action)
         rec["alert_id"] = alert_id

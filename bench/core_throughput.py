@@ -19,12 +19,12 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from buzzwatch.aggregate import AggregateStage  # noqa: E402
-from buzzwatch.brandstore import DictKV  # noqa: E402
+from buzzwatch.stages.aggregate import AggregateStage  # noqa: E402
+from buzzwatch.stages.brandstore import DictKV  # noqa: E402
 from buzzwatch.config import CoreConfig  # noqa: E402
-from buzzwatch.ingest import IngestStep, RawRecord  # noqa: E402
-from buzzwatch.scored import Watermark  # noqa: E402
-from buzzwatch.simulate import generate_mentions  # noqa: E402
+from buzzwatch.stages.ingest import IngestStep, RawRecord  # noqa: E402
+from buzzwatch.contract.scored import Watermark  # noqa: E402
+from buzzwatch.offline.simulate import generate_mentions  # noqa: E402
 
 BRANDS = ["Acme", "Lavéria", "Orange", "Free", "Northwind Air"]
 

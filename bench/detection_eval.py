@@ -1,4 +1,4 @@
-"""Detector evaluation on simulated weeks of traffic with a truth list (``buzzwatch.simulate`` scenario mode).
+"""Detector evaluation on simulated weeks of traffic with a truth list (``buzzwatch.offline.simulate`` scenario mode).
 
     nice .venv/bin/python bench/detection_eval.py [--suites mixed,small,waves] [--tune 1,2] [--holdout 3,4] [--config FILE]
 
@@ -32,9 +32,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from buzzwatch.detection import DetectionConfig, initial_state, observe  # noqa: E402
-from buzzwatch.mention import parse_timestamp_ms  # noqa: E402
-from buzzwatch.simulate import make_scenario, scenario_summaries  # noqa: E402
+from buzzwatch.detection.step import DetectionConfig, initial_state, observe  # noqa: E402
+from buzzwatch.contract.mention import parse_timestamp_ms  # noqa: E402
+from buzzwatch.offline.simulate import make_scenario, scenario_summaries  # noqa: E402
 
 MIN = 60_000
 WARMUP_DAYS = 3

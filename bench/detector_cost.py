@@ -18,8 +18,8 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from buzzwatch.detection import DetectionConfig, initial_state, observe  # noqa: E402
-from buzzwatch.simulate import make_scenario, scenario_summaries  # noqa: E402
+from buzzwatch.detection.step import DetectionConfig, initial_state, observe  # noqa: E402
+from buzzwatch.offline.simulate import make_scenario, scenario_summaries  # noqa: E402
 
 
 def main() -> None:

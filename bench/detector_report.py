@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO / "bench"))
 import detection_eval  # noqa: E402
 import nab_eval  # noqa: E402
 
-from buzzwatch.detection import DetectionConfig  # noqa: E402
+from buzzwatch.detection.step import DetectionConfig  # noqa: E402
 
 ROWS = [  # (suite, key, label, target)
     ("small", "recall", "recall, small brands (0.1-8/min)", ">= 0.95"),

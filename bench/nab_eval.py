@@ -28,11 +28,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from buzzwatch.backtest import backtest_counts  # noqa: E402
+from buzzwatch.offline.counts import backtest_counts  # noqa: E402
 from buzzwatch.config import CoreConfig  # noqa: E402
-from buzzwatch.detection import DetectionConfig  # noqa: E402
+from buzzwatch.detection.step import DetectionConfig  # noqa: E402
 from streams.settings import load_settings  # noqa: E402
-from buzzwatch.mention import parse_timestamp_ms  # noqa: E402
+from buzzwatch.contract.mention import parse_timestamp_ms  # noqa: E402
 
 FILES = ["AAPL", "GOOG", "IBM", "KO", "UPS"]
 GRID = {"volume_only_scale": [3.0, 4.0, 5.0, 6.0, 8.0]}  # small on purpose: one meaningful parameter

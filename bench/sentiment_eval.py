@@ -17,10 +17,10 @@ Systems, each adding one step to the previous:
 1. ``vader``: plain VADER / VADER-FR on the raw text, +-0.05 thresholds (the baseline);
 2. ``+mask+route``: brand names masked by BrandMatcher, language detected (non en/fr is
    "unscored", which counts as an error here);
-3. ``+lexicon``: the customer-complaint supplement (buzzwatch.lexicon_complaints);
+3. ``+lexicon``: the customer-complaint supplement (buzzwatch.text.lexicon_complaints);
 4. ``+tuned``: per-language thresholds tuned on the tune split;
 5. ``+model``: what the pipeline runs: the emoji and sarcasm cues, and in French the linear
-   model of ``buzzwatch.french_model`` (trained by ``scripts/train_french_model.py`` on the
+   model of ``buzzwatch.text.french_model`` (trained by ``scripts/train_french_model.py`` on the
    tune split only), with the shipped thresholds ``TUNED_LANG_THRESHOLDS`` (not re-tuned
    here: on the rows the model was trained on, tuning would only measure over-fitting).
 
@@ -45,10 +45,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from buzzwatch.analyze import _PLACEHOLDERS  # noqa: E402
-from buzzwatch.brands import Brand, BrandMatcher  # noqa: E402
-from buzzwatch.language import detect_language, route_language  # noqa: E402
-from buzzwatch.sentiment import TUNED_LANG_THRESHOLDS, SentimentScorer, analyzer, label_for  # noqa: E402
+from buzzwatch.text.analyze import _PLACEHOLDERS  # noqa: E402
+from buzzwatch.text.brands import Brand, BrandMatcher  # noqa: E402
+from buzzwatch.text.language import detect_language, route_language  # noqa: E402
+from buzzwatch.text.sentiment import TUNED_LANG_THRESHOLDS, SentimentScorer, analyzer, label_for  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "sentiment"
 CLASSES = ("negative", "neutral", "positive")
@@ -144,7 +144,7 @@ _VOCABULARIES = SentimentScorer(french_model=False).vocabularies()
 
 
 def prepared(row: Row) -> tuple[str, str]:
-    """(masked text, routed language), as the ingest stage computes them (buzzwatch.analyze):
+    """(masked text, routed language), as the ingest stage computes them (buzzwatch.text.analyze):
     airline rows name a configured brand, whose languages (default en, fr) route short posts."""
     extra = (row.brand,) if row.brand else ()
     detail, masked = MATCHER.match_and_mask(row.text, extra_names=extra)

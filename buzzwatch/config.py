@@ -20,8 +20,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from buzzwatch.brands import Brand
-from buzzwatch.oncall import OnCallConfig, OnCallError, split_brand_table
+from buzzwatch.text.brands import Brand
+from buzzwatch.oncall.book import OnCallConfig, OnCallError, split_brand_table
 
 
 class ConfigError(BuzzwatchError, ValueError):
@@ -42,7 +42,7 @@ class PipelineConfig:
     sentiment_thresholds: dict = field(default_factory=lambda: {"en": [-0.05, 0.40], "fr": [-0.10, 0.10]})
     idle_partition_s: float = 30.0  # a caught-up silent raw partition stops holding minutes open
     # a raw partition's event-time clock is the lower median of its last N event times, so one
-    # record with a wrong clock cannot make the rest late (buzzwatch/watermark.py)
+    # record with a wrong clock cannot make the rest late (buzzwatch/stages/watermark.py)
     event_clock_window: int = 5
 
     @property
@@ -79,8 +79,8 @@ class CoreConfig:
         return tuple(b.name for b in self.brands)
 
     def detection(self):
-        """The detector's parameters (``buzzwatch.detection.DetectionConfig``)."""
-        from buzzwatch.detection import DetectionConfig
+        """The detector's parameters (``buzzwatch.detection.step.DetectionConfig``)."""
+        from buzzwatch.detection.step import DetectionConfig
 
         try:
             return DetectionConfig.from_dict(self.detector, self.alerting)

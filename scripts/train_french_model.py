@@ -4,12 +4,12 @@ Reads ``french_tweets_dev.csv`` from the shared data folder (never copied into t
 keeps only the rows of the *tune* split of ``bench/sentiment_eval.py`` (the test split is
 never read for training or for choosing anything), and fits a multinomial logistic
 regression with numpy (full-batch Adam, L2), over the features of
-``buzzwatch.french_model.features`` and VADER-FR's scores (with the complaint supplement).
+``buzzwatch.text.french_model.features`` and VADER-FR's scores (with the complaint supplement).
 
 The hyper-parameters below were chosen by 5-fold cross-validation on the tune split. The
 confidence gate (``FrenchModel.confidence``) is chosen here, every run, from the out-of-fold
 predictions of that cross-validation: the gate with the best out-of-fold macro-F1 among those
-that read the hand-written French traffic of ``buzzwatch.simulate`` (its templates are the
+that read the hand-written French traffic of ``buzzwatch.offline.simulate`` (its templates are the
 truth) at least as accurately as VADER-FR alone. Re-run this script whenever the French lexicon, the cues or the
 features change, then ``bench/sentiment_eval.py`` for the held-out figures::
 
@@ -32,8 +32,8 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from sentiment_eval import DEFAULT_DATA, in_tune_split, load, metrics  # noqa: E402
 
-from buzzwatch import french_model as fm  # noqa: E402
-from buzzwatch.sentiment import _prepare, analyzer  # noqa: E402
+from buzzwatch.text import french_model as fm  # noqa: E402
+from buzzwatch.text.sentiment import _prepare, analyzer  # noqa: E402
 
 MIN_COUNT = 2  # a feature must occur in at least this many tune rows
 L2 = 3e-4
@@ -109,8 +109,8 @@ def simulated_french() -> tuple[list[str], list[str]]:
     """French posts of the simulator's templates (seeded), brand masked, with their tone."""
     import random
 
-    from buzzwatch import simulate
-    from buzzwatch.brands import Brand, BrandMatcher
+    from buzzwatch.offline.pipeline import simulate
+    from buzzwatch.text.brands import Brand, BrandMatcher
 
     rng = random.Random(11)
     matcher = BrandMatcher([Brand("Acme", handles=("@acme",), hashtags=("#acme",))])

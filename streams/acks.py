@@ -12,7 +12,7 @@ import time
 
 import orjson
 
-from buzzwatch.oncall import OnCallError, fold_event, merge_ack
+from buzzwatch.oncall.book import OnCallError, fold_event, merge_ack
 from streams.alerts_io import load_alerts
 
 

@@ -18,9 +18,9 @@ import html
 import time
 from urllib.parse import quote
 
-from buzzwatch.mention import format_timestamp
-from buzzwatch.messages import rebase_url
-from buzzwatch.oncall import OnCallError, status_of
+from buzzwatch.contract.mention import format_timestamp
+from buzzwatch.oncall.messages import rebase_url
+from buzzwatch.oncall.book import OnCallError, status_of
 
 SEVERITY_COLOURS = {"watch": "#b7791f", "warning": "#dd6b20", "critical": "#c53030"}
 STATUS_COLOURS = {"open": "#c53030", "acknowledged": "#2b6cb0", "responded": "#6b46c1", "resolved": "#2f855a"}

@@ -13,8 +13,8 @@ from typing import Optional
 import orjson
 import typer
 
-from buzzwatch.mention import format_timestamp
-from buzzwatch.oncall import OnCallError, open_alerts, status_of
+from buzzwatch.contract.mention import format_timestamp
+from buzzwatch.oncall.book import OnCallError, open_alerts, status_of
 
 alerts_app = typer.Typer(help="List, show, acknowledge and resolve alerts (reads/writes Kafka).", no_args_is_help=True)
 ConfigOpt = typer.Option(None, "--config", "-c", help="TOML config file (default $BUZZWATCH_CONFIG or config/buzzwatch.toml).")

@@ -7,7 +7,7 @@ what this returns, each agent receiving only what it uses.
 
 Tables use the memory store: a restarted worker rebuilds them from their compacted changelog
 topics (no RocksDB to install; recovery time is measured in bench/). The brand-state table
-holds bounded values under several keys per brand (``buzzwatch.brandstore``) and places every
+holds bounded values under several keys per brand (``buzzwatch.stages.brandstore``) and places every
 key on the partition of its brand, which is the partition the ingest stage sends that brand's
 mentions to (co-partitioning): a brand's state lives with its mentions.
 """
@@ -21,9 +21,9 @@ from typing import Any
 import faust
 from aiokafka.partitioner import murmur2
 
-from buzzwatch.aggregate import AggregateStage
-from buzzwatch.brandstore import brand_of_key
-from buzzwatch.ingest import IngestStep
+from buzzwatch.stages.aggregate import AggregateStage
+from buzzwatch.stages.brandstore import brand_of_key
+from buzzwatch.stages.ingest import IngestStep
 from streams.settings import Settings
 
 log = logging.getLogger("buzzwatch")
@@ -44,7 +44,7 @@ class BrandKeyedTable(faust.Table):
 
 
 class TableKV:
-    """A Faust table seen as the core's bytes-to-bytes store (``buzzwatch.brandstore.KV``)."""
+    """A Faust table seen as the core's bytes-to-bytes store (``buzzwatch.stages.brandstore.KV``)."""
 
     def __init__(self, table: faust.Table):
         self.table = table
@@ -128,8 +128,8 @@ def build_app(settings: Settings) -> WorkerParts:
     # Lifecycle events already delivered to each sink (idempotent notify).
     delivered = app.Table("alert_deliveries", partitions=1, use_partitioner=True, **raw_table)
 
-    from streams.metrics import set_brand_gauges  # plain values in, see buzzwatch.aggregate.brand_gauges
-    from buzzwatch.aggregate import brand_gauges
+    from streams.metrics import set_brand_gauges  # plain values in, see buzzwatch.stages.aggregate.brand_gauges
+    from buzzwatch.stages.aggregate import brand_gauges
 
     configured = set(settings.core.brand_names)
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import orjson
 
-from buzzwatch.analyze import MentionAnalyzer
+from buzzwatch.text.analyze import MentionAnalyzer
 from buzzwatch.config import CoreConfig
-from buzzwatch.files import iter_records
-from buzzwatch.mention import Rejection, validate_mention
+from buzzwatch.contract.files import iter_records
+from buzzwatch.contract.mention import Rejection, validate_mention
 
 
 def _open_out(out: str):
@@ -52,15 +52,15 @@ def run_backtest(core: CoreConfig, input: str, out: Path, format: str, brand: st
 
     console = Console(stderr=True)
     if format == "counts":
-        from buzzwatch.backtest import backtest_counts
+        from buzzwatch.offline.counts import backtest_counts
 
-        from buzzwatch.backtest import read_counts_csv
+        from buzzwatch.offline.counts import read_counts_csv
 
         events = backtest_counts(core.detection(), input, brand)
         consumed = None
         until_ms = max((s.start_ms + s.length_ms for s in read_counts_csv(input, brand)), default=None)
     else:
-        from buzzwatch.offline import run_offline
+        from buzzwatch.offline.pipeline import run_offline
 
         def values():
             for lineno, obj, raw, error in iter_records(input):
@@ -72,7 +72,7 @@ def run_backtest(core: CoreConfig, input: str, out: Path, format: str, brand: st
         wm = run.stage.watermark(0)
         until_ms = wm - run.stage.lateness_ms if wm is not None else None
     if clock and until_ms is not None:
-        from buzzwatch.deadline import replay_clock
+        from buzzwatch.oncall.deadline import replay_clock
 
         # the response clock over the closed minutes, as the workers run it (no acks offline)
         events = replay_clock(events, {}, core.oncall, [until_ms])

@@ -155,8 +155,8 @@ def simulate(
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """Synthetic EN/FR mentions with a daily rhythm (and optionally an injected bad buzz)."""
-    from buzzwatch.mention import parse_timestamp_ms
-    from buzzwatch.simulate import generate_mentions
+    from buzzwatch.contract.mention import parse_timestamp_ms
+    from buzzwatch.offline.simulate import generate_mentions
 
     settings = settings_or_exit(config)
     names = [b.strip() for b in brands.split(",")] if brands else list(settings.core.brand_names)
@@ -261,7 +261,7 @@ app.add_typer(replay_app, name="replay")
 
 
 def _time_or_exit(value: Optional[str], flag: str) -> Optional[int]:
-    from buzzwatch.mention import parse_timestamp_ms
+    from buzzwatch.contract.mention import parse_timestamp_ms
 
     if value is None:
         return None
@@ -328,7 +328,7 @@ def replay_diff(
     """Compare two alert sets: added, removed, earlier, later, severity changed (exit 1 if they differ)."""
     import orjson
 
-    from buzzwatch.alertdiff import diff_alerts
+    from buzzwatch.offline.alertdiff import diff_alerts
     from streams.alerts_io import load_alerts
 
     settings = settings_or_exit(config)

@@ -71,7 +71,7 @@ def run_demo(settings: Settings, seconds: float | None) -> int:
     from rich.console import Console
     from rich.live import Live
 
-    from buzzwatch.simulate import generate_mentions
+    from buzzwatch.offline.simulate import generate_mentions
     from streams.producer import make_producer
     from streams.topics import create_topics, topic_specs
 
@@ -136,7 +136,7 @@ def run_demo(settings: Settings, seconds: float | None) -> int:
                     return 1
                 # produce event time up to start + elapsed * speed (minutes)
                 horizon = start_ms + int((elapsed * SPEEDUP_MINUTES_PER_SECOND + 5) * 60_000)
-                from buzzwatch.mention import parse_timestamp_ms
+                from buzzwatch.contract.mention import parse_timestamp_ms
                 import orjson
 
                 while pending is not None and parse_timestamp_ms(pending["created_at"]) <= horizon:

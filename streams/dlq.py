@@ -6,7 +6,7 @@ replay), so an operator's tooling reads one format:
 ==========================  =====================================================
 header                      value
 ==========================  =====================================================
-``buzzwatch.reason``        one of ``buzzwatch.mention.REASONS``
+``buzzwatch.reason``        one of ``buzzwatch.contract.mention.REASONS``
 ``buzzwatch.detail``        a human sentence (exception class for internal_error)
 ``buzzwatch.stage``         ``ingest`` or ``aggregate``
 ``buzzwatch.topic``         the topic the record was read from

@@ -248,7 +248,7 @@ def observe_watermark(watermark_ms: int, now_s: float) -> None:
 
 def observe_aggregate(outcomes, closed_by_brand, configured, gauges_of, oldest_ts_ms, now_s: float) -> None:
     """Aggregate batch: late/duplicate counts, and per closed minute the brand gauges
-    (``gauges_of(brand)`` gives the core's plain :class:`buzzwatch.aggregate.BrandGauges`).
+    (``gauges_of(brand)`` gives the core's plain :class:`buzzwatch.stages.aggregate.BrandGauges`).
     Only configured brands get a label: the series count is bounded by the config."""
     BATCH_SIZE.labels("aggregate").observe(len(outcomes))
     for brand, outcome in outcomes:

@@ -16,8 +16,8 @@ import orjson
 from kafka import KafkaProducer
 
 from buzzwatch.config import CoreConfig
-from buzzwatch.files import CountingReader, iter_records
-from buzzwatch.mention import Rejection, validate_mention
+from buzzwatch.contract.files import CountingReader, iter_records
+from buzzwatch.contract.mention import Rejection, validate_mention
 from streams.kafka_security import KafkaSecurity
 
 

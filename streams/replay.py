@@ -2,7 +2,7 @@
 
 The range is chosen by Kafka record time (``offsets_for_times``, what the broker indexes); the
 processing is in event time, with exactly the ingest and aggregate steps of the workers
-(``buzzwatch.offline.OfflineRun``), fed partition by partition in whatever order the fetches
+(``buzzwatch.offline.pipeline.OfflineRun``), fed partition by partition in whatever order the fetches
 come back. Isolation: its own consumer group (``<app>-replay-<name>``, nothing committed that
 the live group reads), its own in-memory state (live tables are never written), its own
 topics ``replay.<name>.buzz.alerts`` and ``replay.<name>.mentions.dlq``, and files under
@@ -18,8 +18,8 @@ from pathlib import Path
 import orjson
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from buzzwatch.ingest import RawRecord
-from buzzwatch.offline import OfflineRun
+from buzzwatch.stages.ingest import RawRecord
+from buzzwatch.offline.pipeline import OfflineRun
 from streams.dlq import dlq_headers
 from streams.settings import Settings
 
@@ -167,9 +167,9 @@ def replay(
 
 def write_clock(settings: Settings, run: OfflineRun, path: Path) -> int:
     """The response clock over the replayed lifecycle events and the live acks (read only), up to
-    the replay's last closed minute, as the workers compute it (``buzzwatch.deadline``)."""
-    from buzzwatch.deadline import replay_clock
-    from buzzwatch.oncall import CLOCK_EVENTS
+    the replay's last closed minute, as the workers compute it (``buzzwatch.oncall.deadline``)."""
+    from buzzwatch.oncall.deadline import replay_clock
+    from buzzwatch.oncall.book import CLOCK_EVENTS
     from streams.acks import read_acks
 
     wm = run.stage.watermark(0)

@@ -5,8 +5,8 @@ Webhooks way.
 Teams already route, silence and inhibit with Alertmanager, so Buzzwatch speaks its API rather
 than reinventing paging: labels identify the episode, severity is an annotation, the notify
 agent re-posts open alerts every ``resend_interval_s`` and posts ``endsAt`` = now on resolve
-(``buzzwatch.messages.alertmanager_alerts``). Chat messages are built, escaped and clipped in
-``buzzwatch.messages``; this module only renders them for a sink and posts them.
+(``buzzwatch.oncall.messages.alertmanager_alerts``). Chat messages are built, escaped and clipped in
+``buzzwatch.oncall.messages``; this module only renders them for a sink and posts them.
 
 One call of :meth:`Sink.attempt` is one HTTP attempt with an outcome (``ok``, ``retry`` or
 ``rejected``); the notify agent's outbox retries forever with capped backoff, in order
@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 import aiohttp
 import orjson
 
-from buzzwatch.mention import format_timestamp
-from buzzwatch.messages import alert_page_url, alertmanager_alerts, rebase_url, slack_payload, teams_payload
-from buzzwatch.oncall import OnCallConfig, clock_key
+from buzzwatch.contract.mention import format_timestamp
+from buzzwatch.oncall.messages import alert_page_url, alertmanager_alerts, rebase_url, slack_payload, teams_payload
+from buzzwatch.oncall.book import OnCallConfig, clock_key
 from streams import metrics as M
 
 SINK_KINDS = ("alertmanager", "webhook", "teams", "json")  # webhook = Slack-compatible

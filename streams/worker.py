@@ -21,7 +21,7 @@ def build_worker(settings: Settings, *, with_web_metrics: bool = True) -> Worker
                                         step=parts.ingest, settings=settings)
     agents.aggregate.register(app, source=topics.scored, alerts=topics.alerts, dlq=topics.dlq,
                               stage=parts.aggregate, settings=settings)
-    from buzzwatch.brandstore import BrandStore
+    from buzzwatch.stages.brandstore import BrandStore
     from streams import alert_page
     from streams.app import TableKV
 

@@ -24,13 +24,13 @@ from pathlib import Path
 import orjson
 import pytest
 
-from buzzwatch.brandstore import BrandState, states_from_items
-from buzzwatch.alertdiff import alert_keys
+from buzzwatch.stages.brandstore import BrandState, states_from_items
+from buzzwatch.offline.alertdiff import alert_keys
 from buzzwatch.config import CoreConfig, read_toml
-from buzzwatch.mention import REASONS, Rejection, format_timestamp, parse_mention
-from buzzwatch.offline import run_offline
-from buzzwatch.oncall import CLOCK_EVENTS
-from buzzwatch.simulate import generate_mentions
+from buzzwatch.contract.mention import REASONS, Rejection, format_timestamp, parse_mention
+from buzzwatch.offline.pipeline import run_offline
+from buzzwatch.oncall.book import CLOCK_EVENTS
+from buzzwatch.offline.simulate import generate_mentions
 from streams.rebuild import group_lag
 
 from .harness import (
@@ -49,7 +49,7 @@ END = START + MINUTES * 60_000
 
 
 def brands_toml() -> str:
-    from buzzwatch.simulate import _handle, _tag
+    from buzzwatch.offline.simulate import _handle, _tag
 
     return "\n".join(f'[[brands]]\nname = "{b}"\nhandles = ["{_handle(b)}"]\nhashtags = ["{_tag(b)}"]\n'
                      for b in BRANDS)

@@ -11,8 +11,8 @@ import orjson
 import pytest
 
 from buzzwatch.config import CoreConfig, read_toml
-from buzzwatch.deadline import replay_clock
-from buzzwatch.mention import format_timestamp
+from buzzwatch.oncall.deadline import replay_clock
+from buzzwatch.contract.mention import format_timestamp
 from streams.settings import ONCALL_KEYS
 
 from .harness import (

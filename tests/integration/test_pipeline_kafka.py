@@ -10,10 +10,10 @@ from collections import Counter
 import orjson
 import pytest
 
-from buzzwatch.brandstore import BrandState, states_from_items
-from buzzwatch.analyze import MentionAnalyzer
+from buzzwatch.stages.brandstore import BrandState, states_from_items
+from buzzwatch.text.analyze import MentionAnalyzer
 from buzzwatch.config import CoreConfig, read_toml
-from buzzwatch.mention import Mention, format_timestamp, validate_mention
+from buzzwatch.contract.mention import Mention, format_timestamp, validate_mention
 
 from .harness import (
     buzzwatch, free_port, latest_by_key, metric, produce, read_topic, running_worker, scrape, unique,

@@ -15,8 +15,8 @@ import orjson
 import pytest
 import yaml
 
-from buzzwatch.mention import format_timestamp
-from buzzwatch.simulate import generate_mentions
+from buzzwatch.contract.mention import format_timestamp
+from buzzwatch.offline.simulate import generate_mentions
 
 from .harness import (
     REPO, buzzwatch, free_port, metric, produce, running_worker, scrape, unique, wait_for, worker_env, write_config,

@@ -7,9 +7,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from buzzwatch.alertdiff import alert_keys
-from buzzwatch.mention import format_timestamp, parse_timestamp_ms
-from buzzwatch.simulate import generate_mentions
+from buzzwatch.offline.alertdiff import alert_keys
+from buzzwatch.contract.mention import format_timestamp, parse_timestamp_ms
+from buzzwatch.offline.simulate import generate_mentions
 
 from .harness import (
     buzzwatch, free_port, metric, produce, read_topic, running_worker, scrape, unique, wait_for,

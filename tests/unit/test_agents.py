@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from buzzwatch.config import CoreConfig
-from buzzwatch.scored import ScoredMention, Watermark, decode_scored, encode_batches
+from buzzwatch.contract.scored import ScoredMention, Watermark, decode_scored, encode_batches
 from streams.settings import Settings
 
 T0 = 1_795_000_000_000 - 1_795_000_000_000 % 60_000

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from buzzwatch.aggregate import AggregateStage, brand_gauges
-from buzzwatch.brandstore import DictKV
+from buzzwatch.stages.aggregate import AggregateStage, brand_gauges
+from buzzwatch.stages.brandstore import DictKV
 from buzzwatch.config import CoreConfig
-from buzzwatch.scored import ScoredMention, Watermark
+from buzzwatch.contract.scored import ScoredMention, Watermark
 
 T0 = 1_795_000_000_000 - 1_795_000_000_000 % 60_000
 CFG = CoreConfig.from_dict({"brands": [{"name": "acme"}, {"name": "globex"}], "pipeline": {"allowed_lateness_s": 60}})
@@ -110,8 +110,8 @@ def test_a_record_of_a_brand_nobody_configured_grows_no_state():
 
 
 def test_the_brands_public_answer_marks_its_open_alert_responded_once():
-    from buzzwatch.aggregate import follow_answer
-    from buzzwatch.summary import MinuteSummary, TopPost
+    from buzzwatch.stages.aggregate import follow_answer
+    from buzzwatch.stages.summary import MinuteSummary, TopPost
 
     reply = TopPost("r1", "Nous sommes désolés", 0.1, T0 + 30_000, "https://x/r1", "Orange_France", 10)
     quiet = MinuteSummary(brand="acme", start_ms=T0, mentions=3)

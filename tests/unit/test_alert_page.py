@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from buzzwatch.oncall import OnCallConfig, fold_event, merge_ack
+from buzzwatch.oncall.book import OnCallConfig, fold_event, merge_ack
 from streams.alert_page import chart_svg, render_alert, render_index
 
 HOSTILE = [

@@ -5,8 +5,8 @@ import math
 import orjson
 import pytest
 
-from buzzwatch.baseline import Baseline, hour_of_day, hour_of_week
-from buzzwatch.simulate import _diurnal
+from buzzwatch.detection.baseline import Baseline, hour_of_day, hour_of_week
+from buzzwatch.offline.simulate import _diurnal
 
 T0 = 1_794_009_600_000  # 2026-11-14T00:00Z, a Saturday, midnight UTC
 MIN = 60_000

@@ -7,10 +7,10 @@ from dataclasses import replace
 import orjson
 import pytest
 
-from buzzwatch.analyze import MentionAnalyzer
+from buzzwatch.text.analyze import MentionAnalyzer
 from buzzwatch.config import CoreConfig
-from buzzwatch.mention import Mention
-from buzzwatch.scored import ScoredMention, WireError, decode_scored
+from buzzwatch.contract.mention import Mention
+from buzzwatch.contract.scored import ScoredMention, WireError, decode_scored
 
 CFG = CoreConfig.from_dict({"brands": [
     {"name": "Orange", "handles": ["@orange"], "languages": ["fr", "en"],
@@ -115,7 +115,7 @@ def test_a_wire_array_of_unknown_length_is_a_clear_error(row_len):
 # --- the aggregate side: responses are counted apart from mentions -----------------------------
 
 def test_a_response_is_counted_as_a_response_not_as_a_mention():
-    from buzzwatch.buckets import BrandBuckets
+    from buzzwatch.stages.buckets import BrandBuckets
 
     st = BrandBuckets.new("Orange")
     customer = ScoredMention(id="c1", brand="Orange", created_at_ms=60_000, lang="fr", compound=-0.8,
@@ -129,7 +129,7 @@ def test_a_response_is_counted_as_a_response_not_as_a_mention():
 
 
 def test_open_minute_state_keeps_responses_and_reads_state_written_without_them():
-    from buzzwatch.buckets import OpenMinute
+    from buzzwatch.stages.buckets import OpenMinute
 
     m = OpenMinute(start_ms=0)
     m.add(BASE)
@@ -140,7 +140,7 @@ def test_open_minute_state_keeps_responses_and_reads_state_written_without_them(
 
 
 def test_the_minute_keeps_the_brands_earliest_answer_whatever_the_arrival_order():
-    from buzzwatch.buckets import BrandBuckets
+    from buzzwatch.stages.buckets import BrandBuckets
 
     replies = [replace(BASE, id=f"r{i}", created_at_ms=60_000 + t, url=f"https://x/{i}")
                for i, t in enumerate([30_000, 5_000, 5_000, 50_000])]

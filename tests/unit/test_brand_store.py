@@ -15,8 +15,8 @@ import copy
 
 import pytest
 
-from buzzwatch.brandstore import MAX_VALUE_BYTES, BrandState, BrandStore, DictKV, StateError, states_from_items
-from buzzwatch.scored import ScoredMention
+from buzzwatch.stages.brandstore import MAX_VALUE_BYTES, BrandState, BrandStore, DictKV, StateError, states_from_items
+from buzzwatch.contract.scored import ScoredMention
 
 T0 = 1_795_000_000_000 - 1_795_000_000_000 % 60_000
 

@@ -3,8 +3,8 @@ what is hidden from the sentiment scorer."""
 
 import pytest
 
-from buzzwatch.brands import PLACEHOLDER, Brand, BrandMatcher, MatchResult, normalize
-from buzzwatch.sentiment import SentimentScorer
+from buzzwatch.text.brands import PLACEHOLDER, Brand, BrandMatcher, MatchResult, normalize
+from buzzwatch.text.sentiment import SentimentScorer
 
 ACME = Brand("Acme", aliases=("Acme Corp",), handles=("@AcmeHelp",), hashtags=("#acmefail",))
 LAVERIA = Brand("laveria")

@@ -81,7 +81,7 @@ def test_a_typo_in_the_detector_section_fails_every_command_at_start(tmp_path):
 
 
 def test_the_grafana_url_of_the_environment_is_the_one_in_alert_links(tmp_path):
-    from buzzwatch.simulate import generate_mentions
+    from buzzwatch.offline.simulate import generate_mentions
     from streams.batch import run_backtest
     from streams.settings import load_settings
 

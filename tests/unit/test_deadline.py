@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from buzzwatch.deadline import due_events, replay_clock
-from buzzwatch.mention import format_timestamp, parse_timestamp_ms
-from buzzwatch.oncall import (
+from buzzwatch.oncall.deadline import due_events, replay_clock
+from buzzwatch.contract.mention import format_timestamp, parse_timestamp_ms
+from buzzwatch.oncall.book import (
     HOUR_MS, BrandOnCall, OnCallConfig, OnCallError, fold_event, merge_ack, open_alerts, status_of,
 )
 
@@ -141,8 +141,8 @@ def test_backtest_with_the_clock_reminds_an_unanswered_episode_in_event_time(tmp
 
 
 def test_the_brands_public_answer_stops_the_reminders_like_an_ack():
-    from buzzwatch.deadline import due_events
-    from buzzwatch.oncall import BrandOnCall, OnCallConfig, fold_event, status_of
+    from buzzwatch.oncall.deadline import due_events
+    from buzzwatch.oncall.book import BrandOnCall, OnCallConfig, fold_event, status_of
 
     book: dict = {}
     opened = {"alert_id": "A:0", "brand": "A", "event": "opened", "severity": "warning",
@@ -156,8 +156,8 @@ def test_the_brands_public_answer_stops_the_reminders_like_an_ack():
 
 
 def test_a_spam_report_is_no_alert_to_answer_no_reminders():
-    from buzzwatch.deadline import replay_clock
-    from buzzwatch.oncall import OnCallConfig
+    from buzzwatch.oncall.deadline import replay_clock
+    from buzzwatch.oncall.book import OnCallConfig
 
     flood = {"alert_id": "A:spam:0", "brand": "A", "event": "spam_flood", "severity": "watch",
              "onset_at": "1970-01-01T00:00:00Z", "detected_at": "1970-01-01T00:01:00Z", "evidence": {}}

@@ -2,8 +2,8 @@
 
 import pytest
 
-from buzzwatch.detector import DetectorParams, Window, best_signals, share_surprise, window_signals
-from buzzwatch.tails import negbin_surprise, poisson_surprise
+from buzzwatch.detection.score import DetectorParams, Window, best_signals, share_surprise, window_signals
+from buzzwatch.detection.tails import negbin_surprise, poisson_surprise
 
 P = DetectorParams()
 

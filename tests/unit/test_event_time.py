@@ -5,9 +5,9 @@ import random
 
 import pytest
 
-from buzzwatch.buckets import BrandBuckets
-from buzzwatch.scored import ScoredMention
-from buzzwatch.watermark import AlignedWatermark, PartitionClock
+from buzzwatch.stages.buckets import BrandBuckets
+from buzzwatch.contract.scored import ScoredMention
+from buzzwatch.stages.watermark import AlignedWatermark, PartitionClock
 
 LATENESS_MS = 120_000
 T0 = 1_700_000_000_000 - 1_700_000_000_000 % 60_000

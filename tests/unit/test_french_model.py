@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from buzzwatch import french_model as fm
-from buzzwatch.sentiment import analyzer
+from buzzwatch.text import french_model as fm
+from buzzwatch.text.sentiment import analyzer
 
 MODEL = fm.shipped()
 FR = analyzer("fr")

@@ -4,7 +4,7 @@ import orjson
 from hypothesis import given, settings, strategies as st
 
 from buzzwatch.config import CoreConfig
-from buzzwatch.ingest import IngestStep, RawRecord
+from buzzwatch.stages.ingest import IngestStep, RawRecord
 
 CFG = CoreConfig.from_dict({
     "brands": [{"name": "Acme", "handles": ["@acme"]}, {"name": "Orange", "handles": ["@orange"]}],
@@ -108,7 +108,7 @@ def test_odd_numbers_never_take_good_mentions_down():
 
 
 def test_five_huge_reaches_in_one_minute_sum_without_overflow():
-    from buzzwatch.buckets import BrandBuckets
+    from buzzwatch.stages.buckets import BrandBuckets
 
     step = IngestStep(CFG)
     values = [orjson.dumps({"id": f"r{i}", "text": "Acme", "created_at": NOW / 1000,

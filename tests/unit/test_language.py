@@ -2,7 +2,7 @@
 
 import pytest
 
-from buzzwatch.language import MODEL_LANGUAGES, detect_language, normalize_lang, route_language
+from buzzwatch.text.language import MODEL_LANGUAGES, detect_language, normalize_lang, route_language
 
 
 @pytest.mark.parametrize("text", [

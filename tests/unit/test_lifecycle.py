@@ -2,7 +2,7 @@
 
 import pytest
 
-from buzzwatch.lifecycle import Lifecycle, LifecycleParams, alert_id, make_event
+from buzzwatch.detection.lifecycle import Lifecycle, LifecycleParams, alert_id, make_event
 
 LP = LifecycleParams(resolve_score=2.0, resolve_minutes=3, cooldown_minutes=5, max_episode_minutes=60)
 

@@ -4,7 +4,7 @@ import orjson
 import pytest
 from hypothesis import given, strategies as st
 
-from buzzwatch.mention import REASONS, Mention, Rejection, parse_mention
+from buzzwatch.contract.mention import REASONS, Mention, Rejection, parse_mention
 
 NOW = 1_795_428_900_000  # 2026-11-23T10:15:00Z
 

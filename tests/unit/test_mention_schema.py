@@ -7,7 +7,7 @@ import jsonschema
 import orjson
 import pytest
 
-from buzzwatch.mention import Mention, validate_mention
+from buzzwatch.contract.mention import Mention, validate_mention
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "schema" / "mention.schema.json").read_text())
 

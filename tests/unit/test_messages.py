@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from buzzwatch.messages import alertmanager_alerts, slack_payload, teams_payload
+from buzzwatch.oncall.messages import alertmanager_alerts, slack_payload, teams_payload
 from streams.sinks import Sink, sign_webhook, webhook_message_id
 
 HOSTILE = [
@@ -153,7 +153,7 @@ def test_signature_changes_with_the_body():
 
 
 def test_resolving_ends_both_alertmanager_alerts():
-    from buzzwatch.oncall import BrandOnCall, OnCallConfig
+    from buzzwatch.oncall.book import BrandOnCall, OnCallConfig
 
     sink = Sink("alertmanager", "http://am", oncall=OnCallConfig(BrandOnCall(team="social", escalation_team="lead")))
     _, body, _ = sink.request(dict(event("x"), event="resolved"))
@@ -163,7 +163,7 @@ def test_resolving_ends_both_alertmanager_alerts():
 
 
 def test_a_spam_report_says_it_is_not_a_bad_buzz_and_never_pages():
-    from buzzwatch.messages import title_line
+    from buzzwatch.oncall.messages import title_line
 
     flood = {"alert_id": "Acme:spam:1", "brand": "Acme", "event": "spam_flood", "severity": "watch", "evidence": {}}
     assert title_line(flood).startswith("Spam/troll flood (not a bad buzz")

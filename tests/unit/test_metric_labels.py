@@ -16,11 +16,11 @@ import time
 import orjson
 import pytest
 
-from buzzwatch.aggregate import AggregateStage, brand_gauges
+from buzzwatch.stages.aggregate import AggregateStage, brand_gauges
 from buzzwatch.config import CoreConfig
-from buzzwatch.ingest import IngestStep, RawRecord
-from buzzwatch.mention import format_timestamp
-from buzzwatch.scored import ScoredMention
+from buzzwatch.stages.ingest import IngestStep, RawRecord
+from buzzwatch.contract.mention import format_timestamp
+from buzzwatch.contract.scored import ScoredMention
 from streams import metrics as M
 
 pytestmark = pytest.mark.security

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from buzzwatch.sentiment import LABELS, Sentiment, SentimentScorer, analyzer, label_for
+from buzzwatch.text.sentiment import LABELS, Sentiment, SentimentScorer, analyzer, label_for
 
 SCORER = SentimentScorer(neg_threshold=-0.05, pos_threshold=0.05)
 
@@ -107,13 +107,13 @@ def test_fast_english_analyzer_gives_vader_results():
 
 
 def test_core_modules_import_no_stream_framework():
-    code = ("import sys, buzzwatch.brands, buzzwatch.language, buzzwatch.sentiment; "
+    code = ("import sys, buzzwatch.text.brands, buzzwatch.text.language, buzzwatch.text.sentiment; "
             "print(sorted(m for m in ('faust', 'aiokafka', 'kafka') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
-# --- emoji, sarcasm and French litotes (buzzwatch.cues, lexicon_complaints) -------------------
+# --- emoji, sarcasm and French litotes (buzzwatch.text.cues, lexicon_complaints) -------------------
 
 TUNED = SentimentScorer(lang_thresholds={"en": (-0.05, 0.40), "fr": (-0.10, 0.10)})
 
@@ -168,7 +168,7 @@ def test_plain_vader_is_left_as_it_was_without_the_supplement():
 
 
 def test_french_is_scored_by_the_shipped_model_and_vader_fr_without_it():
-    from buzzwatch.french_model import shipped
+    from buzzwatch.text.french_model import shipped
 
     assert shipped().confidence > 0  # the gate chosen at training time is shipped with the weights
     with_model = SentimentScorer().compound("Le Japon relance ses centrales nucléaires malgré Fukushima", "fr")

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from buzzwatch.sequential import LN10, Cusums, SequentialParams, binomial_llr, nb_llr, step_llr
+from buzzwatch.detection.sequential import LN10, Cusums, SequentialParams, binomial_llr, nb_llr, step_llr
 
 P = SequentialParams()
 

@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from buzzwatch.mention import parse_mention
-from buzzwatch.simulate import generate_mentions, make_scenario, scenario_mentions, scenario_summaries
+from buzzwatch.contract.mention import parse_mention
+from buzzwatch.offline.simulate import generate_mentions, make_scenario, scenario_mentions, scenario_summaries
 
 START = 1_795_000_000_000 - 1_795_000_000_000 % 60_000
 BUZZ = {"brand": "Acme", "start_minute": 20, "ramp_minutes": 5, "peak_factor": 10.0, "negative_share": 0.9}
@@ -46,7 +46,7 @@ def test_mentions_exercise_matching_language_routing_and_duplicates():
 
 def test_event_time_order_and_injected_bad_buzz():
     ms = mentions()
-    from buzzwatch.mention import parse_timestamp_ms
+    from buzzwatch.contract.mention import parse_timestamp_ms
 
     times = [parse_timestamp_ms(m["created_at"]) for m in ms]
     assert times == sorted(times)

@@ -6,10 +6,10 @@ import random
 
 import pytest
 
-from buzzwatch.backtest import backtest_summaries
-from buzzwatch.detection import DetectionConfig, initial_state, observe
-from buzzwatch.spam import split
-from buzzwatch.summary import MinuteSummary, TopPost
+from buzzwatch.offline.counts import backtest_summaries
+from buzzwatch.detection.step import DetectionConfig, initial_state, observe
+from buzzwatch.detection.spam import split
+from buzzwatch.stages.summary import MinuteSummary, TopPost
 
 T0 = 1_794_000_000_000 - 1_794_000_000_000 % 86_400_000  # midnight UTC
 CFG = DetectionConfig()
@@ -166,9 +166,9 @@ def test_through_the_whole_offline_pipeline_a_300_post_flood_is_a_spam_report_no
     import orjson
 
     from buzzwatch.config import CoreConfig
-    from buzzwatch.mention import format_timestamp, parse_timestamp_ms
-    from buzzwatch.offline import run_offline
-    from buzzwatch.simulate import generate_mentions
+    from buzzwatch.contract.mention import format_timestamp, parse_timestamp_ms
+    from buzzwatch.offline.pipeline import run_offline
+    from buzzwatch.offline.simulate import generate_mentions
 
     start = T0 + 3_600_000
     minutes = 4 * 60

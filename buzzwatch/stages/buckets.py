@@ -8,7 +8,7 @@ as ``late`` and never folded into a closed decision.
 State is bounded whatever the brand's rate (DESIGN.md, "state shape"): an open minute keeps
 sums, a few top negative posts, capped term counts and fixed-size distinct-count sketches
 (authors, texts); the ids seen for dedupe live in :class:`IdLog` s, one per minute, that
-``buzzwatch.brandstore`` persists in fixed-size chunks under their own keys (only while the
+``buzzwatch.stages.brandstore`` persists in fixed-size chunks under their own keys (only while the
 minute is open and for ``dedupe_horizon_minutes`` after). Closed minutes survive only as small
 rows in a 60-minute ring and a 24-hour ring, from which the 5 min / 1 h / 24 h rolling figures
 are read. The buckets record what changed since the last save (``changes()``), so a batch
@@ -35,9 +35,9 @@ from array import array
 from dataclasses import dataclass, field
 from hashlib import blake2b
 
-from buzzwatch.scored import ScoredMention
-from buzzwatch.sketches import DistinctCounter, capped_counts
-from buzzwatch.summary import MINUTE_MS, MinuteSummary, TopPost
+from buzzwatch.contract.scored import ScoredMention
+from buzzwatch.stages.sketches import DistinctCounter, capped_counts
+from buzzwatch.stages.summary import MINUTE_MS, MinuteSummary, TopPost
 
 TOP_POSTS = 5
 TOP_AUTHORS = 5

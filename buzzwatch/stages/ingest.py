@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from buzzwatch.analyze import MentionAnalyzer
+from buzzwatch.text.analyze import MentionAnalyzer
 from buzzwatch.config import CoreConfig
-from buzzwatch.mention import Mention, Rejection, parse_mention
-from buzzwatch.scored import ScoredMention, Watermark, encode_batches
-from buzzwatch.watermark import PartitionClock
+from buzzwatch.contract.mention import Mention, Rejection, parse_mention
+from buzzwatch.contract.scored import ScoredMention, Watermark, encode_batches
+from buzzwatch.stages.watermark import PartitionClock
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,7 @@ class IngestResult:
 
     def batches(self) -> list[tuple[str, bytes]]:
         """(brand, record) to send on mentions.scored: each brand's mentions in input order,
-        packed by :func:`buzzwatch.scored.encode_batches` (brands in first-seen order)."""
+        packed by :func:`buzzwatch.contract.scored.encode_batches` (brands in first-seen order)."""
         rows: dict[str, list[bytes]] = {}
         for s, wire in zip(self.scored, self.wire):
             rows.setdefault(s.brand, []).append(wire)

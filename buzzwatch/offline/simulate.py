@@ -7,7 +7,7 @@ Two modes, both seeded (same arguments, same output, same ids):
 * scenario mode (:func:`make_scenario`, :func:`scenario_summaries`, :func:`scenario_mentions`)
   produces weeks of traffic for many brands with a truth list of injected events (bad buzz,
   positive launch, neutral news, short benign bursts). For speed it yields the closed-minute
-  :class:`~buzzwatch.summary.MinuteSummary` rows the detector sees, not individual mentions;
+  :class:`~buzzwatch.stages.summary.MinuteSummary` rows the detector sees, not individual mentions;
   a small slice can be rendered to mentions for end-to-end tests.
 
 Real traffic is overdispersed, so the noise is not plain Poisson: the minute rate is a
@@ -27,8 +27,8 @@ import random
 from dataclasses import asdict, dataclass
 from typing import Iterator, Sequence
 
-from buzzwatch.mention import format_timestamp
-from buzzwatch.summary import MinuteSummary
+from buzzwatch.contract.mention import format_timestamp
+from buzzwatch.stages.summary import MinuteSummary
 
 MINUTE_MS = 60_000
 DAY_MS = 86_400_000

@@ -23,7 +23,7 @@ evidence (``sequential.py``), the alert lifecycle (``lifecycle.py``) and the evi
    volume or negative evidence is building up (>= ``learn_guard``), alerted or not, unless
    that lasts ``relearn_minutes`` (a new normal); so a spike is never learnt.
 
->>> from buzzwatch.summary import MinuteSummary
+>>> from buzzwatch.stages.summary import MinuteSummary
 >>> cfg = DetectionConfig.from_dict({"warmup_minutes": 60})
 >>> state = initial_state()
 >>> for i in range(180):
@@ -43,14 +43,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from urllib.parse import quote
 
-from buzzwatch.baseline import Baseline, BaselineParams
-from buzzwatch.detector import DetectorParams, Window, growth, window_signals
-from buzzwatch.evidence import Evidence, TermBaseline, recent_posts
-from buzzwatch.lifecycle import DEFAULT_PLAYBOOK, Lifecycle, LifecycleParams, make_event
-from buzzwatch.mention import format_timestamp
-from buzzwatch.sequential import LN10, Cusums, step_llr
-from buzzwatch.spam import SpamEpisode, SpamParams, Split, organic, split
-from buzzwatch.summary import MinuteSummary
+from buzzwatch.detection.baseline import Baseline, BaselineParams
+from buzzwatch.detection.score import DetectorParams, Window, growth, window_signals
+from buzzwatch.detection.evidence import Evidence, TermBaseline, recent_posts
+from buzzwatch.detection.lifecycle import DEFAULT_PLAYBOOK, Lifecycle, LifecycleParams, make_event
+from buzzwatch.contract.mention import format_timestamp
+from buzzwatch.detection.sequential import LN10, Cusums, step_llr
+from buzzwatch.detection.spam import SpamEpisode, SpamParams, Split, organic, split
+from buzzwatch.stages.summary import MinuteSummary
 
 MINUTE_MS = 60_000
 
@@ -60,7 +60,7 @@ class DetectionConfig:
     """All detection parameters, with documented defaults.
 
     In the TOML file, ``[detector]`` holds the keys of :class:`DetectorParams`,
-    :class:`~buzzwatch.baseline.BaselineParams`, :class:`~buzzwatch.lifecycle.LifecycleParams`
+    :class:`~buzzwatch.detection.baseline.BaselineParams`, :class:`~buzzwatch.detection.lifecycle.LifecycleParams`
     and the fields below (flat); ``[alerting]`` holds ``response_hours``, ``grafana_url`` and
     ``playbook`` (plus the delivery settings read by ``streams.settings``).
     """

@@ -3,7 +3,7 @@
 Other languages are "unscored", never "neutral": a Spanish bad buzz must not dilute the
 negative share with fake neutrals, and the detector can count what it cannot read.
 
-Both analyzers get the customer-complaint supplement of ``buzzwatch.lexicon_complaints``
+Both analyzers get the customer-complaint supplement of ``buzzwatch.text.lexicon_complaints``
 ("still waiting", "on hold", "en panne"...), because VADER alone misses most of the vocabulary
 of a service failure (``bench/sentiment_eval.py`` measures both). They are built once per
 process (they parse their lexicon files) and shared: scoring is read-only.
@@ -24,8 +24,8 @@ import threading
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from buzzwatch import cues
-from buzzwatch import lexicon_complaints as lex
+from buzzwatch.text import cues
+from buzzwatch.text import lexicon_complaints as lex
 
 LABELS = ("negative", "neutral", "positive", "unscored")
 SCORED_LANGUAGES = ("en", "fr")
@@ -36,9 +36,9 @@ DEFAULT_POS_THRESHOLD = 0.05
 # Chosen by bench/sentiment_eval.py on its tune split (max macro-F1), confirmed on the held-out
 # split: a mention to a brand needs more than a "please"/"thanks" to count as praise.
 # Pass as ``SentimentScorer(lang_thresholds=TUNED_LANG_THRESHOLDS)``.
-# The compound of a post with a sarcasm cue (buzzwatch.cues), or its own if more negative.
+# The compound of a post with a sarcasm cue (buzzwatch.text.cues), or its own if more negative.
 SARCASTIC_COMPOUND = -0.5
-# French: (-0.1, 0.1) is the French model's most likely class (buzzwatch.french_model), which
+# French: (-0.1, 0.1) is the French model's most likely class (buzzwatch.text.french_model), which
 # did better than thresholds tuned on out-of-fold scores in cross-validation on the tune split.
 TUNED_LANG_THRESHOLDS: dict[str, tuple[float, float]] = {"en": (-0.05, 0.40), "fr": (-0.10, 0.10)}
 
@@ -243,7 +243,7 @@ class SentimentScorer:
         self.supplement = supplement
         self._french_model = None
         if french_model:
-            from buzzwatch.french_model import shipped
+            from buzzwatch.text.french_model import shipped
 
             self._french_model = shipped()
         self._analyzers = {lang: analyzer(lang, supplement) for lang in SCORED_LANGUAGES}
@@ -258,8 +258,8 @@ class SentimentScorer:
     def compound(self, text: str, lang: str) -> float | None:
         """The compound score of ``text`` in ``lang`` (-1..1), None if the language is not
         scored: VADER's in English; in French the shipped linear model's
-        (``buzzwatch.french_model``, which reads VADER-FR's scores); with the supplement, a
-        sarcastic post (``buzzwatch.cues``) is at most ``SARCASTIC_COMPOUND``."""
+        (``buzzwatch.text.french_model``, which reads VADER-FR's scores); with the supplement, a
+        sarcastic post (``buzzwatch.text.cues``) is at most ``SARCASTIC_COMPOUND``."""
         a = self._analyzers.get(lang)
         if a is None:
             return None

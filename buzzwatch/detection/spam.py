@@ -21,7 +21,7 @@ Spam is taken from the negative count first (a flood that is not negative is not
 either way). When authors are unknown (counts files: ``distinct_authors == 0``) nothing is
 removed.
 
->>> from buzzwatch.summary import MinuteSummary
+>>> from buzzwatch.stages.summary import MinuteSummary
 >>> flood = MinuteSummary("acme", 0, 40, negative=32, neutral=8, distinct_authors=11, duplicate_texts=29, reach=700)
 >>> split(flood, usual_reach_per_mention=100.0)
 Split(mentions=10, negative=2, scored=10, spam=30, kind='flood')
@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from buzzwatch.summary import MinuteSummary
+from buzzwatch.stages.summary import MinuteSummary
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def organic(s: MinuteSummary, out: Split) -> MinuteSummary:
     """The interval as the detector's evidence should see it: organic counts, and no worst posts
     written by the flooding accounts or carrying the pasted texts.
 
-    >>> from buzzwatch.summary import TopPost
+    >>> from buzzwatch.stages.summary import TopPost
     >>> s = MinuteSummary("acme", 0, 40, negative=32, neutral=8, distinct_authors=11, duplicate_texts=29,
     ...                   top_posters=(("@bot", 30),), top_negative=(TopPost("1", "scam", -0.9, 0, None, "@bot"),
     ...                                                             TopPost("2", "my refund?", -0.5, 0, None, "ann")))

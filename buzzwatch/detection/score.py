@@ -43,7 +43,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from buzzwatch.tails import binomial_surprise, negbin_surprise
+from buzzwatch.detection.tails import binomial_surprise, negbin_surprise
 
 SEVERITIES = ("none", "watch", "warning", "critical")
 

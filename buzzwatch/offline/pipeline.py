@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from buzzwatch.aggregate import AggregateStage, ClosedMinute
-from buzzwatch.brandstore import KV, BrandState
+from buzzwatch.stages.aggregate import AggregateStage, ClosedMinute
+from buzzwatch.stages.brandstore import KV, BrandState
 from buzzwatch.config import CoreConfig
-from buzzwatch.ingest import IngestStep, RawRecord
-from buzzwatch.scored import Watermark
+from buzzwatch.stages.ingest import IngestStep, RawRecord
+from buzzwatch.contract.scored import Watermark
 
 
 @dataclass

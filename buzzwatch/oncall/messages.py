@@ -1,7 +1,7 @@
 """What an alert lifecycle event looks like where people read it: Slack, Teams, Alertmanager.
 
-Pure functions from an event (``buzzwatch.lifecycle.make_event`` or a clock event of
-``buzzwatch.deadline``) to the JSON each receiver expects; the sinks (``streams.sinks``) only
+Pure functions from an event (``buzzwatch.detection.lifecycle.make_event`` or a clock event of
+``buzzwatch.oncall.deadline``) to the JSON each receiver expects; the sinks (``streams.sinks``) only
 post them. Every text that comes from a post (quoted posts, authors, terms) is user input and
 is escaped for the receiver's markup, because a post saying ``<!channel>`` must not ping a whole
 Slack channel and ``<http://evil|click>`` must not become a disguised link.

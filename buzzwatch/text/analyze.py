@@ -23,13 +23,13 @@ import re
 from dataclasses import dataclass
 from hashlib import blake2b
 
-from buzzwatch.brands import PLACEHOLDER, BrandMatcher, MatchResult
+from buzzwatch.text.brands import PLACEHOLDER, BrandMatcher, MatchResult
 from buzzwatch.config import CoreConfig
-from buzzwatch.language import route_language
-from buzzwatch.mention import Mention
-from buzzwatch.scored import ScoredMention
-from buzzwatch.sentiment import Sentiment, SentimentScorer
-from buzzwatch.terms import extract_terms, text_fingerprint
+from buzzwatch.text.language import route_language
+from buzzwatch.contract.mention import Mention
+from buzzwatch.contract.scored import ScoredMention
+from buzzwatch.text.sentiment import Sentiment, SentimentScorer
+from buzzwatch.text.terms import extract_terms, text_fingerprint
 
 
 @dataclass(frozen=True, slots=True)

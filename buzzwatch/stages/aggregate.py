@@ -16,7 +16,7 @@ step on it. Per batch (:meth:`AggregateStage.process`):
    emitted: a crash in between re-emits, never loses).
 
 >>> from buzzwatch.config import CoreConfig
->>> from buzzwatch.scored import ScoredMention, Watermark
+>>> from buzzwatch.contract.scored import ScoredMention, Watermark
 >>> stage = AggregateStage(CoreConfig.from_dict({"brands": [{"name": "acme"}]}))
 >>> m = ScoredMention(id="1", brand="acme", created_at_ms=60_000, lang="en", compound=-0.5, label="negative")
 >>> out = stage.process([(0, m), (0, Watermark(0, 1, 300_000))])
@@ -29,11 +29,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from buzzwatch.brandstore import KV, BrandState, BrandStore
+from buzzwatch.stages.brandstore import KV, BrandState, BrandStore
 from buzzwatch.config import CoreConfig
-from buzzwatch.scored import ScoredMention, Watermark
-from buzzwatch.summary import MinuteSummary
-from buzzwatch.watermark import AlignedWatermark
+from buzzwatch.contract.scored import ScoredMention, Watermark
+from buzzwatch.stages.summary import MinuteSummary
+from buzzwatch.stages.watermark import AlignedWatermark
 
 ROLLING_WINDOWS_MS = {"5m": 5 * 60_000, "1h": 3_600_000, "24h": 86_400_000}
 
@@ -75,7 +75,7 @@ class ClosedMinute:
     """One closed minute of one brand, with what the detector made of it."""
 
     summary: MinuteSummary
-    assessment: Any  # buzzwatch.detection.Assessment
+    assessment: Any  # buzzwatch.detection.step.Assessment
     events: list[dict]
 
 
@@ -117,7 +117,7 @@ def follow_answer(last: dict, summary: MinuteSummary, events: list[dict]) -> dic
     answer = None
     post = summary.first_response
     if open_alert and not open_alert["responded"] and post is not None:
-        from buzzwatch.mention import format_timestamp
+        from buzzwatch.contract.mention import format_timestamp
 
         answer = {
             "alert_id": open_alert["id"], "brand": summary.brand, "event": "responded",
@@ -132,7 +132,7 @@ def follow_answer(last: dict, summary: MinuteSummary, events: list[dict]) -> dic
 
 
 class AggregateStage:
-    """Per-brand state (cached, loaded from and saved to a :class:`~buzzwatch.brandstore.KV`),
+    """Per-brand state (cached, loaded from and saved to a :class:`~buzzwatch.stages.brandstore.KV`),
     aligned watermarks per scored partition, and the per-batch loop.
 
     ``partition_of(brand)`` says which scored partition a brand lives on (live: the producer's
@@ -144,7 +144,7 @@ class AggregateStage:
     def __init__(self, config: CoreConfig, kv: KV | None = None,
                  partition_of: Callable[[str], int] = lambda brand: 0,
                  on_load: Callable[[str, BrandState], None] | None = None):
-        from buzzwatch.detection import initial_state
+        from buzzwatch.detection.step import initial_state
 
         self.config = config
         self.detection = config.detection()
@@ -240,7 +240,7 @@ class AggregateStage:
         run detection on each, in event-time order."""
         if watermark_ms is None:
             return []
-        from buzzwatch.detection import observe
+        from buzzwatch.detection.step import observe
 
         out = []
         for summary in state.buckets.close_until(watermark_ms - self.lateness_ms):

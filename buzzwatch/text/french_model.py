@@ -23,7 +23,7 @@ the model reads only posts of ``MIN_WORDS`` words or more, and is trusted only w
 at training time); otherwise VADER-FR's reading stands, mapped so that the same (-0.1, 0.1)
 thresholds give VADER-FR's own labels at its tuned thresholds (-0.05, 0.20). The training
 script picks ``confidence`` on the tune split's out-of-fold predictions, under the guard that
-the hand-written French traffic of ``buzzwatch.simulate`` is read at least as well as by
+the hand-written French traffic of ``buzzwatch.offline.simulate`` is read at least as well as by
 VADER-FR alone.
 
 >>> shape_compound((0.7, 0.2, 0.1))  # negative most likely

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from buzzwatch.summary import MinuteSummary
+from buzzwatch.stages.summary import MinuteSummary
 
 TOP_POSTS = 5
 TOP_AUTHORS = 5
@@ -74,7 +74,7 @@ def _best_posts(posts: list[dict]) -> tuple[dict, ...]:
 def recent_posts(posts: list[dict], summary: MinuteSummary) -> list[dict]:
     """The worst negative posts of the last ``RECENT_MS``: seeds an episode's evidence at opening.
 
-    >>> from buzzwatch.summary import TopPost
+    >>> from buzzwatch.stages.summary import TopPost
     >>> s = MinuteSummary("acme", 0, 1, negative=1, top_negative=(TopPost("p1", "awful", -0.9, 10),))
     >>> [p["id"] for p in recent_posts([], s)]
     ['p1']

@@ -26,13 +26,13 @@ from buzzwatch.errors import BuzzwatchError
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from buzzwatch.mention import parse_timestamp_ms
+from buzzwatch.contract.mention import parse_timestamp_ms
 
 HOUR_MS = 3_600_000
 DEFAULT_REMINDER_HOURS = (1.0, 12.0, 20.0, 23.0)
 LIFECYCLE_EVENTS = ("opened", "escalated", "resolved")
 CLOCK_EVENTS = ("reminder", "deadline_missed")
-# spam/troll episodes (buzzwatch.spam): reported to the chat sinks, never an alert to answer
+# spam/troll episodes (buzzwatch.detection.spam): reported to the chat sinks, never an alert to answer
 SPAM_EVENTS = ("spam_flood", "spam_ended")
 ACK_ACTIONS = ("ack", "note", "resolve")
 MAX_NOTES = 50  # an ack record is one compacted value: keep it small
@@ -148,7 +148,7 @@ def merge_ack(current: dict | None, action: dict) -> dict:
     >>> merge_ack(None, {"action": "ack", "by": "", "at_ms": 1})
     Traceback (most recent call last):
     ...
-    buzzwatch.oncall.OnCallError: an acknowledgement needs a name (--by)
+    buzzwatch.oncall.book.OnCallError: an acknowledgement needs a name (--by)
     """
     kind = action.get("action")
     if kind not in ACK_ACTIONS:
@@ -223,7 +223,7 @@ def fold_event(book: dict, event: dict, config: OnCallConfig) -> dict:
                      ev.get("negative_share"), ev.get("expected_negative_share")]
             entry["points"] = (list(entry.get("points") or []) + [point])[-MAX_POINTS:]
     if kind == "responded" and not entry.get("responded"):
-        # the brand's own accounts answered publicly (buzzwatch.aggregate.follow_answer)
+        # the brand's own accounts answered publicly (buzzwatch.stages.aggregate.follow_answer)
         response = dict(event.get("response") or {})
         response["at_ms"] = parse_timestamp_ms(response.get("at")) or parse_timestamp_ms(event["detected_at"])
         entry["responded"] = response
@@ -292,7 +292,7 @@ def escalated(entry: dict, cfg: BrandOnCall) -> bool:
 def with_brand_settings(event: dict, entry: dict, cfg: BrandOnCall) -> dict:
     """``event`` with the brand's own deadline and playbook in its evidence (the detector writes
     the global ones)."""
-    from buzzwatch.mention import format_timestamp
+    from buzzwatch.contract.mention import format_timestamp
 
     ev = dict(event.get("evidence") or {})
     ev["response_deadline"] = format_timestamp(entry["deadline_ms"])

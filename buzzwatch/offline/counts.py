@@ -6,7 +6,7 @@
   :func:`backtest_counts`. Each row is one closed interval (its length is the row spacing,
   naive timestamps are UTC). Without a ``negative`` column sentiment is unknown and the
   detector runs in volume-only mode;
-* mentions JSONL: the whole ingest + aggregate pipeline runs instead (``buzzwatch.offline``,
+* mentions JSONL: the whole ingest + aggregate pipeline runs instead (``buzzwatch.offline.pipeline``,
   driven by ``streams.batch.run_backtest``): that path belongs there, not here.
 
 >>> import io
@@ -23,9 +23,9 @@ import csv
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
-from buzzwatch.detection import DetectionConfig, initial_state, observe
-from buzzwatch.mention import parse_timestamp_ms
-from buzzwatch.summary import MinuteSummary
+from buzzwatch.detection.step import DetectionConfig, initial_state, observe
+from buzzwatch.contract.mention import parse_timestamp_ms
+from buzzwatch.stages.summary import MinuteSummary
 
 
 class CountsFormatError(BuzzwatchError, ValueError):

@@ -1,7 +1,7 @@
 """The response clock: reminders while an alert is unanswered, escalation, ``deadline_missed``.
 
 Agencies' first rule is to react within 24 hours. The clock looks at an open alert (a book entry
-of ``buzzwatch.oncall``), the person's acknowledgement if any, and the event time ``now_ms``
+of ``buzzwatch.oncall.book``), the person's acknowledgement if any, and the event time ``now_ms``
 (the pipeline's closed-minute clock: the watermark live, the rows in a backtest, never the wall
 clock), and says which reminder points have passed unanswered. A point counts as answered when
 the alert was acknowledged (or resolved by a person) at or before it; an alert the detector
@@ -12,7 +12,7 @@ replay that reads the same lifecycle events and acks gives the same reminders at
 event times, however fast it runs. Reminders from ``escalate_at_hours`` on, and the missed
 deadline, go to the ``escalation`` route.
 
->>> from buzzwatch.oncall import BrandOnCall
+>>> from buzzwatch.oncall.book import BrandOnCall
 >>> cfg = BrandOnCall(response_hours=24, reminder_hours=(1, 12, 20, 23), escalate_at_hours=20)
 >>> entry = {"alert_id": "Acme:t0", "brand": "Acme", "status": "open", "onset_ms": 0, "deadline_ms": 24 * HOUR_MS,
 ...          "resolved_ms": None, "severity": "warning", "seen": ["opened"],
@@ -28,8 +28,8 @@ deadline, go to the ``escalation`` route.
 
 from __future__ import annotations
 
-from buzzwatch.mention import format_timestamp
-from buzzwatch.oncall import HOUR_MS, BrandOnCall, answered_ms, clock_key
+from buzzwatch.contract.mention import format_timestamp
+from buzzwatch.oncall.book import HOUR_MS, BrandOnCall, answered_ms, clock_key
 
 
 def due_points(entry: dict, cfg: BrandOnCall) -> list[tuple[int, dict]]:
@@ -71,7 +71,7 @@ def as_of(entry: dict, at_ms: int) -> dict:
     >>> as_of(e, HOUR_MS)["severity"], as_of(e, 3 * HOUR_MS)["severity"]
     ('watch', 'critical')
     """
-    from buzzwatch.mention import parse_timestamp_ms
+    from buzzwatch.contract.mention import parse_timestamp_ms
 
     history = entry.get("history") or ([entry["last"]] if entry.get("last") else [])
     chosen = history[0] if history else {}
@@ -104,14 +104,14 @@ def replay_clock(events: list[dict], acks: dict, config, closed_until_ms: list[i
     the clock ticks at every lifecycle event's ``detected_at`` and at each ``closed_until_ms``
     (e.g. the end of every closed minute); the result is in event-time order.
 
-    >>> from buzzwatch.oncall import OnCallConfig
+    >>> from buzzwatch.oncall.book import OnCallConfig
     >>> opened = {"alert_id": "A:0", "brand": "A", "event": "opened", "severity": "watch",
     ...           "onset_at": "1970-01-01T00:00:00Z", "detected_at": "1970-01-01T00:01:00Z", "evidence": {}}
     >>> [e["event"] for e in replay_clock([opened], {}, OnCallConfig(), [2 * HOUR_MS])]
     ['opened', 'reminder']
     """
-    from buzzwatch.mention import parse_timestamp_ms
-    from buzzwatch.oncall import fold_event
+    from buzzwatch.contract.mention import parse_timestamp_ms
+    from buzzwatch.oncall.book import fold_event
 
     ticks = sorted([(parse_timestamp_ms(e["detected_at"]), 0, i, e) for i, e in enumerate(events)]
                    + [(t, 1, i, None) for i, t in enumerate(closed_until_ms or [])], key=lambda x: x[:3])

@@ -25,7 +25,7 @@ exactly the first ``n`` ids of its log: ids stored beyond ``n`` by a cut save ar
 their mentions, redelivered, are counted once. Deletions come last: a cut save leaves at worst
 an orphan value that no index names.
 
->>> from buzzwatch.scored import ScoredMention
+>>> from buzzwatch.contract.scored import ScoredMention
 >>> kv = DictKV()
 >>> store = BrandStore(kv)
 >>> st = BrandState.new("acme")
@@ -48,7 +48,7 @@ from typing import Any, Iterable, Protocol
 
 import orjson
 
-from buzzwatch.buckets import BrandBuckets, IdLog, OpenMinute, ID_CHUNK
+from buzzwatch.stages.buckets import BrandBuckets, IdLog, OpenMinute, ID_CHUNK
 
 STATE_VERSION = 2
 MAX_VALUE_BYTES = 64 * 1024

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from buzzwatch.mention import format_timestamp
+from buzzwatch.contract.mention import format_timestamp
 
 SEVERITY_NAMES = ("none", "watch", "warning", "critical")
 DEFAULT_PLAYBOOK = (

@@ -1,0 +1,1 @@
+"""The detector: baselines, evidence, the per-interval step, episodes (lifecycle), spam."""

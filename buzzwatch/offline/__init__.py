@@ -1,0 +1,1 @@
+"""The pipeline and the detector without Kafka: backtests, the simulator, alert diffs."""

@@ -1,0 +1,1 @@
+"""The on-call loop's pure parts: the book of alerts, the response clock, the messages."""

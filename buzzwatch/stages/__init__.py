@@ -1,0 +1,1 @@
+"""The pipeline's stage objects and their event-time state: ingest, aggregate, buckets, watermarks, stored state."""

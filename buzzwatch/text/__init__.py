@@ -1,0 +1,1 @@
+"""Per-mention text work of the ingest stage: brands, language, sentiment, terms."""
