@@ -29,7 +29,7 @@ import orjson
 from faust.types import TP
 
 from buzzwatch.oncall.deadline import due_events
-from buzzwatch.contract.mention import parse_timestamp_ms
+from buzzwatch.timeutil import parse_timestamp_ms
 from buzzwatch.oncall.book import CLOCK_EVENTS, SPAM_EVENTS, answered_ms, escalated, fold_event, status_of, with_brand_settings
 from streams import metrics as M
 from streams.sinks import Sink, configured_sinks, delivery_key

@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from buzzwatch.detection.step import DetectionConfig, initial_state, observe  # noqa: E402
-from buzzwatch.contract.mention import parse_timestamp_ms  # noqa: E402
+from buzzwatch.timeutil import parse_timestamp_ms
 from buzzwatch.offline.simulate import make_scenario, scenario_summaries  # noqa: E402
 
 MIN = 60_000

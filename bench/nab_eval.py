@@ -32,7 +32,7 @@ from buzzwatch.offline.counts import backtest_counts  # noqa: E402
 from buzzwatch.config import CoreConfig  # noqa: E402
 from buzzwatch.detection.step import DetectionConfig  # noqa: E402
 from streams.settings import load_settings  # noqa: E402
-from buzzwatch.contract.mention import parse_timestamp_ms  # noqa: E402
+from buzzwatch.timeutil import parse_timestamp_ms
 
 FILES = ["AAPL", "GOOG", "IBM", "KO", "UPS"]
 GRID = {"volume_only_scale": [3.0, 4.0, 5.0, 6.0, 8.0]}  # small on purpose: one meaningful parameter

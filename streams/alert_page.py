@@ -18,7 +18,7 @@ import html
 import time
 from urllib.parse import quote
 
-from buzzwatch.contract.mention import format_timestamp
+from buzzwatch.timeutil import format_timestamp
 from buzzwatch.oncall.messages import rebase_url
 from buzzwatch.oncall.book import OnCallError, status_of
 

@@ -13,7 +13,7 @@ from typing import Optional
 import orjson
 import typer
 
-from buzzwatch.contract.mention import format_timestamp
+from buzzwatch.timeutil import format_timestamp
 from buzzwatch.oncall.book import OnCallError, open_alerts, status_of
 
 alerts_app = typer.Typer(help="List, show, acknowledge and resolve alerts (reads/writes Kafka).", no_args_is_help=True)

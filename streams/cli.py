@@ -155,7 +155,7 @@ def simulate(
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """Synthetic EN/FR mentions with a daily rhythm (and optionally an injected bad buzz)."""
-    from buzzwatch.contract.mention import parse_timestamp_ms
+    from buzzwatch.timeutil import parse_timestamp_ms
     from buzzwatch.offline.simulate import generate_mentions
 
     settings = settings_or_exit(config)
@@ -261,7 +261,7 @@ app.add_typer(replay_app, name="replay")
 
 
 def _time_or_exit(value: Optional[str], flag: str) -> Optional[int]:
-    from buzzwatch.contract.mention import parse_timestamp_ms
+    from buzzwatch.timeutil import parse_timestamp_ms
 
     if value is None:
         return None

@@ -136,7 +136,7 @@ def run_demo(settings: Settings, seconds: float | None) -> int:
                     return 1
                 # produce event time up to start + elapsed * speed (minutes)
                 horizon = start_ms + int((elapsed * SPEEDUP_MINUTES_PER_SECOND + 5) * 60_000)
-                from buzzwatch.contract.mention import parse_timestamp_ms
+                from buzzwatch.timeutil import parse_timestamp_ms
                 import orjson
 
                 while pending is not None and parse_timestamp_ms(pending["created_at"]) <= horizon:

@@ -210,7 +210,6 @@ def _kafka_security(kafka: dict, env: Mapping[str, str], path: Path) -> KafkaSec
     )
 
 
-
 ONCALL_KEYS = ("teams_url", "json_webhook_url", "page_url", "resend_interval_s", "retry_backoff_s",
                "retry_max_backoff_s", "clock_interval_s")
 

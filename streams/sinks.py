@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import aiohttp
 import orjson
 
-from buzzwatch.contract.mention import format_timestamp
+from buzzwatch.timeutil import format_timestamp
 from buzzwatch.oncall.messages import alert_page_url, alertmanager_alerts, rebase_url, slack_payload, teams_payload
 from buzzwatch.oncall.book import OnCallConfig, clock_key
 from streams import metrics as M

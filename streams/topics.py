@@ -32,7 +32,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-DAY_MS = 86_400_000
+from buzzwatch.timeutil import DAY_MS
+
 DEFAULT_NAMES = {"mentions": "mentions", "scored": "mentions.scored", "dlq": "mentions.dlq", "alerts": "buzz.alerts",
                  "acks": "buzz.acks"}
 DESCRIBED_CONFIGS = ("retention.ms", "cleanup.policy")

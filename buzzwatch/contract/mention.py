@@ -19,18 +19,16 @@ the wall clock here, so a replay rejects exactly what live rejected.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 import orjson
+
+from buzzwatch.timeutil import EPOCH_MS_THRESHOLD, format_timestamp, parse_timestamp_ms  # noqa: F401 (re-exported)
 
 MAX_TEXT_CHARS = 10_000
 MAX_FUTURE_MS = 10 * 60 * 1000  # a source clock more than 10 min ahead of Kafka's is wrong
 MIN_EVENT_TIME_MS = 946_684_800_000  # 2000-01-01: older is a unit error, not a mention
 MAX_EVENT_TIME_MS = 4_102_444_800_000  # 2100-01-01: later is a unit error (or a joke)
-# Numeric created_at at or above this is epoch *milliseconds*: as seconds it would be after
-# year 5000, as milliseconds it is after 1973. Below it, epoch seconds.
-EPOCH_MS_THRESHOLD = 100_000_000_000
 # Counts (followers, likes, shares, replies) are exact in a float64 and in JSON readers of every
 # language up to 2**53; larger values are refused (``out_of_range``), never wrapped or clamped.
 MAX_COUNT = 2**53
@@ -79,59 +77,6 @@ class Mention:
     shares: int = 0
     replies: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def parse_timestamp_ms(value: Any) -> int | None:
-    """Epoch ms from ISO-8601 (no zone = UTC), epoch seconds or epoch milliseconds (numbers at
-    or above :data:`EPOCH_MS_THRESHOLD`); ``None`` when unparseable or not finite.
-
-    >>> parse_timestamp_ms("2015-02-26T21:42:53"), parse_timestamp_ms(1424986973)
-    (1424986973000, 1424986973000)
-    >>> parse_timestamp_ms(1424986973000), parse_timestamp_ms(float("inf"))
-    (1424986973000, None)
-    >>> parse_timestamp_ms("2015-02-26 21:42:53 -0800"), parse_timestamp_ms("yesterday")
-    (1425015773000, None)
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        if value != value or value in (float("inf"), float("-inf")):
-            return None
-        if abs(value) >= EPOCH_MS_THRESHOLD:
-            return int(round(value))
-        return int(round(value * 1000))
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        dt = None
-        for fmt in ("%Y-%m-%d %H:%M:%S %z", "%a %b %d %H:%M:%S %z %Y"):  # CSV / Twitter API forms
-            try:
-                dt = datetime.strptime(text, fmt)
-                break
-            except ValueError:
-                continue
-        if dt is None:
-            return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    try:
-        return int(dt.timestamp() * 1000)
-    except (OverflowError, ValueError, OSError):  # year 1 or 9999 with an offset
-        return None
-
-
-def format_timestamp(ms: int) -> str:
-    """ISO-8601 UTC with a ``Z``, to the second (the form alerts and reports use).
-
-    >>> format_timestamp(1424986973000)
-    '2015-02-26T21:42:53Z'
-    """
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _opt_str(obj: dict, key: str) -> str | None | Rejection:

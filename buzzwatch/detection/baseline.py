@@ -29,9 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
-MINUTE_MS = 60_000
-HOUR_MS = 3_600_000
-DAY_MS = 24 * HOUR_MS
+from buzzwatch.timeutil import DAY_MS, HOUR_MS, MINUTE_MS
 
 
 def hour_of_day(ms: int) -> int:

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from buzzwatch.contract.mention import format_timestamp
+from buzzwatch.timeutil import format_timestamp
 
 SEVERITY_NAMES = ("none", "watch", "warning", "critical")
 DEFAULT_PLAYBOOK = (

@@ -47,12 +47,10 @@ from buzzwatch.detection.baseline import Baseline, BaselineParams
 from buzzwatch.detection.score import DetectorParams, Window, growth, window_signals
 from buzzwatch.detection.evidence import Evidence, TermBaseline, recent_posts
 from buzzwatch.detection.lifecycle import DEFAULT_PLAYBOOK, Lifecycle, LifecycleParams, make_event
-from buzzwatch.contract.mention import format_timestamp
+from buzzwatch.timeutil import MINUTE_MS, format_timestamp
 from buzzwatch.detection.sequential import LN10, Cusums, step_llr
 from buzzwatch.detection.spam import SpamEpisode, SpamParams, Split, organic, split
 from buzzwatch.stages.summary import MinuteSummary
-
-MINUTE_MS = 60_000
 
 
 @dataclass(frozen=True)

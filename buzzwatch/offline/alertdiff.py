@@ -12,7 +12,7 @@ same episode found by both runs matches even if it was detected at another minut
 
 from __future__ import annotations
 
-from buzzwatch.contract.mention import parse_timestamp_ms
+from buzzwatch.timeutil import parse_timestamp_ms
 
 KEY_FIELDS = ("alert_id", "event", "detected_at", "severity")
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 from buzzwatch.detection.step import DetectionConfig, initial_state, observe
-from buzzwatch.contract.mention import parse_timestamp_ms
+from buzzwatch.timeutil import parse_timestamp_ms
 from buzzwatch.stages.summary import MinuteSummary
 
 

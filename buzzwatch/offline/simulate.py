@@ -27,11 +27,9 @@ import random
 from dataclasses import asdict, dataclass
 from typing import Iterator, Sequence
 
-from buzzwatch.contract.mention import format_timestamp
+from buzzwatch.timeutil import DAY_MS, MINUTE_MS, format_timestamp
 from buzzwatch.stages.summary import MinuteSummary
 
-MINUTE_MS = 60_000
-DAY_MS = 86_400_000
 
 # -- texts ---------------------------------------------------------------------------------------
 # Templates take {b} (brand name or @handle), {h} (@handle), {t} (hashtag stem), {n} (a number).

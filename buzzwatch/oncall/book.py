@@ -26,9 +26,8 @@ from buzzwatch.errors import BuzzwatchError
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from buzzwatch.contract.mention import parse_timestamp_ms
+from buzzwatch.timeutil import HOUR_MS, parse_timestamp_ms
 
-HOUR_MS = 3_600_000
 DEFAULT_REMINDER_HOURS = (1.0, 12.0, 20.0, 23.0)
 LIFECYCLE_EVENTS = ("opened", "escalated", "resolved")
 CLOCK_EVENTS = ("reminder", "deadline_missed")
@@ -292,7 +291,7 @@ def escalated(entry: dict, cfg: BrandOnCall) -> bool:
 def with_brand_settings(event: dict, entry: dict, cfg: BrandOnCall) -> dict:
     """``event`` with the brand's own deadline and playbook in its evidence (the detector writes
     the global ones)."""
-    from buzzwatch.contract.mention import format_timestamp
+    from buzzwatch.timeutil import format_timestamp
 
     ev = dict(event.get("evidence") or {})
     ev["response_deadline"] = format_timestamp(entry["deadline_ms"])

@@ -28,7 +28,7 @@ deadline, go to the ``escalation`` route.
 
 from __future__ import annotations
 
-from buzzwatch.contract.mention import format_timestamp
+from buzzwatch.timeutil import format_timestamp
 from buzzwatch.oncall.book import HOUR_MS, BrandOnCall, answered_ms, clock_key
 
 
@@ -71,7 +71,7 @@ def as_of(entry: dict, at_ms: int) -> dict:
     >>> as_of(e, HOUR_MS)["severity"], as_of(e, 3 * HOUR_MS)["severity"]
     ('watch', 'critical')
     """
-    from buzzwatch.contract.mention import parse_timestamp_ms
+    from buzzwatch.timeutil import parse_timestamp_ms
 
     history = entry.get("history") or ([entry["last"]] if entry.get("last") else [])
     chosen = history[0] if history else {}
@@ -110,7 +110,7 @@ def replay_clock(events: list[dict], acks: dict, config, closed_until_ms: list[i
     >>> [e["event"] for e in replay_clock([opened], {}, OnCallConfig(), [2 * HOUR_MS])]
     ['opened', 'reminder']
     """
-    from buzzwatch.contract.mention import parse_timestamp_ms
+    from buzzwatch.timeutil import parse_timestamp_ms
     from buzzwatch.oncall.book import fold_event
 
     ticks = sorted([(parse_timestamp_ms(e["detected_at"]), 0, i, e) for i, e in enumerate(events)]

@@ -117,7 +117,7 @@ def follow_answer(last: dict, summary: MinuteSummary, events: list[dict]) -> dic
     answer = None
     post = summary.first_response
     if open_alert and not open_alert["responded"] and post is not None:
-        from buzzwatch.contract.mention import format_timestamp
+        from buzzwatch.timeutil import format_timestamp
 
         answer = {
             "alert_id": open_alert["id"], "brand": summary.brand, "event": "responded",

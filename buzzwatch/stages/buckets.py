@@ -33,7 +33,9 @@ from __future__ import annotations
 import base64
 from array import array
 from dataclasses import dataclass, field
-from hashlib import blake2b
+from buzzwatch.hashing import hash64
+
+from buzzwatch.timeutil import HOUR_MS
 
 from buzzwatch.contract.scored import ScoredMention
 from buzzwatch.stages.sketches import DistinctCounter, capped_counts
@@ -48,7 +50,6 @@ COPIES_CAP, COPIES_KEEP = 64, 32  # repeated texts (fingerprint -> copies, a sam
 COPY_TEXT_CHARS = 140
 TOP_POSTERS, TOP_COPIES = 5, 3
 ID_CHUNK = 4096  # ids per persisted chunk (32 KiB): no stored value grows with a brand's rate
-HOUR_MS = 60 * MINUTE_MS
 MINUTE_RING = 60
 HOUR_RING = 25  # 24 full hours + the current one
 
@@ -67,7 +68,7 @@ def sat_add(a: int, b: int) -> int:
 
 
 def id_hash(mention_id: str) -> int:
-    return int.from_bytes(blake2b(mention_id.encode("utf-8"), digest_size=8).digest(), "big")
+    return hash64(mention_id)
 
 
 def _pack(ids: set[int]) -> str:

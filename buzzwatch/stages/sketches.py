@@ -26,14 +26,11 @@ from __future__ import annotations
 
 import bisect
 from array import array
-from hashlib import blake2b
+from buzzwatch.hashing import hash64  # noqa: F401 (re-exported)
 
 HASH_SPACE = 2**64
 
 
-def hash64(text: str) -> int:
-    """A stable 64-bit hash (not Python's salted ``hash``): the same on every worker."""
-    return int.from_bytes(blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
 
 
 class DistinctCounter:

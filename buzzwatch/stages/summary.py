@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-MINUTE_MS = 60_000
+from buzzwatch.timeutil import MINUTE_MS
 
 
 @dataclass(frozen=True, slots=True)

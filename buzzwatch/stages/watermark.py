@@ -28,11 +28,7 @@ True
 
 from __future__ import annotations
 
-MINUTE_MS = 60_000
-
-
-def minute_start(ms: int) -> int:
-    return ms - ms % MINUTE_MS
+from buzzwatch.timeutil import MINUTE_MS, minute_start  # noqa: F401 (minute_start: re-exported)
 
 
 class PartitionClock:

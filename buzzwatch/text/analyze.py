@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from hashlib import blake2b
+from buzzwatch.hashing import hash63
 
 from buzzwatch.text.brands import PLACEHOLDER, BrandMatcher, MatchResult
 from buzzwatch.config import CoreConfig
@@ -48,7 +48,7 @@ def _author_key(author_id: str | None, author_name: str | None) -> int:
     who = author_id or author_name
     if not who:
         return 0
-    return int.from_bytes(blake2b(who.encode("utf-8"), digest_size=8).digest(), "big") >> 1
+    return hash63(who)
 
 
 class MentionAnalyzer:

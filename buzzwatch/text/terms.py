@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from hashlib import blake2b
+from buzzwatch.hashing import hash63
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _HANDLE = re.compile(r"@\w+")
@@ -63,4 +63,4 @@ def text_fingerprint(text: str) -> int:
     """64-bit fingerprint of the text with URLs, handles, retweet prefix, case and spacing removed."""
     body = _HANDLE.sub(" ", _URL.sub(" ", _RT.sub(" ", text)))
     canon = _SPACE.sub(" ", _fold(body)).strip(" :")
-    return int.from_bytes(blake2b(canon.encode("utf-8"), digest_size=8).digest(), "big") >> 1
+    return hash63(canon)

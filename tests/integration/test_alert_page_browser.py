@@ -12,7 +12,7 @@ import time
 import orjson
 import pytest
 
-from buzzwatch.contract.mention import format_timestamp
+from buzzwatch.timeutil import format_timestamp
 
 from .harness import (
     buzzwatch, free_port, latest_by_key, metric, produce, read_topic, running_worker, scrape, unique, wait_for,

@@ -27,7 +27,8 @@ import pytest
 from buzzwatch.stages.brandstore import BrandState, states_from_items
 from buzzwatch.offline.alertdiff import alert_keys
 from buzzwatch.config import CoreConfig, read_toml
-from buzzwatch.contract.mention import REASONS, Rejection, format_timestamp, parse_mention
+from buzzwatch.contract.mention import REASONS, Rejection, parse_mention
+from buzzwatch.timeutil import format_timestamp
 from buzzwatch.offline.pipeline import run_offline
 from buzzwatch.oncall.book import CLOCK_EVENTS
 from buzzwatch.offline.simulate import generate_mentions

@@ -12,7 +12,7 @@ import pytest
 
 from buzzwatch.config import CoreConfig, read_toml
 from buzzwatch.oncall.deadline import replay_clock
-from buzzwatch.contract.mention import format_timestamp
+from buzzwatch.timeutil import HOUR_MS, format_timestamp
 from streams.settings import ONCALL_KEYS
 
 from .harness import (
@@ -24,7 +24,6 @@ from .test_delivery_outage import FAST_ONCALL
 
 pytestmark = [pytest.mark.kafka, pytest.mark.prometheus]
 
-HOUR_MS = 3_600_000
 BRANDS = """
 [[brands]]
 name = "Acme"

@@ -13,7 +13,8 @@ import pytest
 from buzzwatch.stages.brandstore import BrandState, states_from_items
 from buzzwatch.text.analyze import MentionAnalyzer
 from buzzwatch.config import CoreConfig, read_toml
-from buzzwatch.contract.mention import Mention, format_timestamp, validate_mention
+from buzzwatch.contract.mention import Mention, validate_mention
+from buzzwatch.timeutil import format_timestamp
 
 from .harness import (
     buzzwatch, free_port, latest_by_key, metric, produce, read_topic, running_worker, scrape, unique,

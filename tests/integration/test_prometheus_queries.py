@@ -15,7 +15,7 @@ import orjson
 import pytest
 import yaml
 
-from buzzwatch.contract.mention import format_timestamp
+from buzzwatch.timeutil import format_timestamp
 from buzzwatch.offline.simulate import generate_mentions
 
 from .harness import (

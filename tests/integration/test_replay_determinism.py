@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from buzzwatch.offline.alertdiff import alert_keys
-from buzzwatch.contract.mention import format_timestamp, parse_timestamp_ms
+from buzzwatch.timeutil import format_timestamp, parse_timestamp_ms
 from buzzwatch.offline.simulate import generate_mentions
 
 from .harness import (

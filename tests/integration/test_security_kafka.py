@@ -16,7 +16,7 @@ import urllib.request
 import orjson
 import pytest
 
-from buzzwatch.contract.mention import format_timestamp
+from buzzwatch.timeutil import format_timestamp
 from streams.kafka_access import KafkaAccessError, check_access
 from streams.kafka_local import KafkaError, LocalKafka
 from streams.local_certs import issue, make_ca

@@ -49,7 +49,7 @@ def five_minute_series(days=4, spike_at=None):
         v = 40 + 20 * math.sin(2 * math.pi * i / 288) + (7 * i) % 5
         if spike_at is not None and spike_at <= i < spike_at + 6:
             v *= 8
-        from buzzwatch.contract.mention import format_timestamp
+        from buzzwatch.timeutil import format_timestamp
 
         lines.append(f"{format_timestamp((t0 + 300 * i) * 1000).replace('T', ' ').rstrip('Z')},{int(v)}")
     return "\n".join(lines) + "\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from buzzwatch.oncall.deadline import due_events, replay_clock
-from buzzwatch.contract.mention import format_timestamp, parse_timestamp_ms
+from buzzwatch.timeutil import format_timestamp, parse_timestamp_ms
 from buzzwatch.oncall.book import (
     HOUR_MS, BrandOnCall, OnCallConfig, OnCallError, fold_event, merge_ack, open_alerts, status_of,
 )

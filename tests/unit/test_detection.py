@@ -67,7 +67,7 @@ def test_negative_ramp_opens_one_alert_then_escalates_then_resolves():
 def test_detection_comes_within_minutes_of_the_onset():
     events = run(with_event(days=3, start=600, length=90, factor=8.0, neg_share=0.7))
     opened = events[0]
-    from buzzwatch.contract.mention import parse_timestamp_ms
+    from buzzwatch.timeutil import parse_timestamp_ms
 
     onset = T0 + (3 * 1440 + 600) * 60_000
     assert parse_timestamp_ms(opened["detected_at"]) - onset <= 5 * 60_000
@@ -171,7 +171,7 @@ def test_a_second_wave_8_hours_later_is_a_new_alert():
 
 
 def test_an_episode_resolves_within_an_hour_of_the_signal_back_to_normal():
-    from buzzwatch.contract.mention import parse_timestamp_ms
+    from buzzwatch.timeutil import parse_timestamp_ms
 
     events = run(waves(days=3, starts=[600], length=60, factor=7.0, neg_share=0.7))
     resolved = next(e for e in events if e["event"] == "resolved")
@@ -185,7 +185,7 @@ def test_an_episode_resolves_within_an_hour_of_the_signal_back_to_normal():
     (200.0, 3.0, 60, 10),  # a big brand: minutes
 ])
 def test_sustained_negative_excess_is_caught_by_accumulated_evidence(rate, factor, length, within):
-    from buzzwatch.contract.mention import parse_timestamp_ms
+    from buzzwatch.timeutil import parse_timestamp_ms
 
     events = run(waves(days=3, starts=[600], length=length, factor=factor, neg_share=0.8, rate=rate))
     opened = [e for e in events if e["event"] == "opened"]

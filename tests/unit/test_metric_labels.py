@@ -19,7 +19,7 @@ import pytest
 from buzzwatch.stages.aggregate import AggregateStage, brand_gauges
 from buzzwatch.config import CoreConfig
 from buzzwatch.stages.ingest import IngestStep, RawRecord
-from buzzwatch.contract.mention import format_timestamp
+from buzzwatch.timeutil import format_timestamp
 from buzzwatch.contract.scored import ScoredMention
 from streams import metrics as M
 

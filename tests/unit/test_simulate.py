@@ -46,7 +46,7 @@ def test_mentions_exercise_matching_language_routing_and_duplicates():
 
 def test_event_time_order_and_injected_bad_buzz():
     ms = mentions()
-    from buzzwatch.contract.mention import parse_timestamp_ms
+    from buzzwatch.timeutil import parse_timestamp_ms
 
     times = [parse_timestamp_ms(m["created_at"]) for m in ms]
     assert times == sorted(times)

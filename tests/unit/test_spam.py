@@ -166,7 +166,7 @@ def test_through_the_whole_offline_pipeline_a_300_post_flood_is_a_spam_report_no
     import orjson
 
     from buzzwatch.config import CoreConfig
-    from buzzwatch.contract.mention import format_timestamp, parse_timestamp_ms
+    from buzzwatch.timeutil import format_timestamp, parse_timestamp_ms
     from buzzwatch.offline.pipeline import run_offline
     from buzzwatch.offline.simulate import generate_mentions
 
