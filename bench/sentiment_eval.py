@@ -21,7 +21,7 @@ Systems, each adding one step to the previous:
 4. ``+tuned``: per-language thresholds tuned on the tune split;
 5. ``+model``: what the pipeline runs: the emoji and sarcasm cues, and in French the linear
    model of ``buzzwatch.text.french_model`` (trained by ``scripts/train_french_model.py`` on the
-   tune split only), with the shipped thresholds ``TUNED_LANG_THRESHOLDS`` (not re-tuned
+   tune split only), with the shipped thresholds ``buzzwatch.config.SENTIMENT_THRESHOLDS`` (not re-tuned
    here: on the rows the model was trained on, tuning would only measure over-fitting).
 
 Usage::
@@ -48,7 +48,8 @@ sys.path.insert(0, str(REPO))
 from buzzwatch.text.analyze import _PLACEHOLDERS  # noqa: E402
 from buzzwatch.text.brands import Brand, BrandMatcher  # noqa: E402
 from buzzwatch.text.language import detect_language, route_language  # noqa: E402
-from buzzwatch.text.sentiment import TUNED_LANG_THRESHOLDS, SentimentScorer, analyzer, label_for  # noqa: E402
+from buzzwatch.config import SENTIMENT_THRESHOLDS as TUNED_LANG_THRESHOLDS  # noqa: E402
+from buzzwatch.text.sentiment import SentimentScorer, analyzer, label_for  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "sentiment"
 CLASSES = ("negative", "neutral", "positive")

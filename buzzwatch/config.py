@@ -13,6 +13,7 @@ silently fall back to a default during a crisis.
 
 from __future__ import annotations
 
+from buzzwatch.contract.mention import MAX_FUTURE_MS, MAX_TEXT_CHARS
 from buzzwatch.errors import BuzzwatchError
 
 import tomllib
@@ -24,6 +25,11 @@ from buzzwatch.text.brands import Brand
 from buzzwatch.oncall.book import OnCallConfig, OnCallError, split_brand_table
 
 
+# (negative <=, positive >=) compound thresholds per language, tuned on the tune split of the
+# airline (en) and UMSAB (fr) dev files (bench/sentiment_eval.py); the one definition.
+SENTIMENT_THRESHOLDS: dict[str, tuple[float, float]] = {"en": (-0.05, 0.40), "fr": (-0.10, 0.10)}
+
+
 class ConfigError(BuzzwatchError, ValueError):
     """The configuration file is unreadable or has a wrong, missing or unknown key."""
 
@@ -33,13 +39,13 @@ class PipelineConfig:
     """Rules of the ingest and aggregate stages (documented defaults)."""
 
     allowed_lateness_s: int = 120  # a mention may arrive this long after its minute ended
-    max_text_chars: int = 10_000  # longer texts are dead-lettered (text_too_long)
-    max_future_s: int = 600  # created_at further ahead of the Kafka record time: future_timestamp
+    max_text_chars: int = MAX_TEXT_CHARS  # longer texts are dead-lettered (text_too_long)
+    max_future_s: int = MAX_FUTURE_MS // 1000  # created_at further ahead of the Kafka record time: future_timestamp
     dedupe_horizon_minutes: int = 2  # ids of closed minutes kept this long against redelivery
     evidence_text_chars: int = 280  # text kept per mention for evidence (top negative posts)
     # (negative <=, positive >=) compound thresholds per language; tuned on the tune split of the
     # airline (en) and UMSAB (fr) dev files, reported on their held-out split (bench/sentiment_eval.py)
-    sentiment_thresholds: dict = field(default_factory=lambda: {"en": [-0.05, 0.40], "fr": [-0.10, 0.10]})
+    sentiment_thresholds: dict = field(default_factory=lambda: {k: list(v) for k, v in SENTIMENT_THRESHOLDS.items()})
     idle_partition_s: float = 30.0  # a caught-up silent raw partition stops holding minutes open
     # a raw partition's event-time clock is the lower median of its last N event times, so one
     # record with a wrong clock cannot make the rest late (buzzwatch/stages/watermark.py)

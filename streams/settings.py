@@ -221,6 +221,9 @@ _WORKER_KEYS = {
 }
 
 
+DEFAULTS = Settings()  # the one place defaults are defined: the dataclass
+
+
 def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from the TOML file and the environment (see module docstring)."""
     env = os.environ if env is None else env
@@ -279,32 +282,32 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         bootstrap=pick("BUZZWATCH_KAFKA", kafka.get("bootstrap")),
         kafka_security=security,
         kafka_connect_timeout_s=float(connect_timeout_s),
-        app_id=pick("BUZZWATCH_APP_ID", worker.get("app_id", "buzzwatch")),
-        web_host=pick("BUZZWATCH_WEB_HOST", worker.get("web_host", "127.0.0.1")),
-        web_port=pick("BUZZWATCH_WEB_PORT", int(worker.get("web_port", 6066)), int),
+        app_id=pick("BUZZWATCH_APP_ID", worker.get("app_id", DEFAULTS.app_id)),
+        web_host=pick("BUZZWATCH_WEB_HOST", worker.get("web_host", DEFAULTS.web_host)),
+        web_port=pick("BUZZWATCH_WEB_PORT", int(worker.get("web_port", DEFAULTS.web_port)), int),
         partitions=pick("BUZZWATCH_PARTITIONS", int(topics_cfg.get("partitions", 4)), int),
         replication=int(topics_cfg.get("replication", 1)),
         topic_names=topics,
-        batch_size=int(worker.get("batch_size", 1000)),
-        batch_within_s=float(worker.get("batch_within_s", 0.5)),
-        watermark_interval_s=float(worker.get("watermark_interval_s", 1.0)),
+        batch_size=int(worker.get("batch_size", DEFAULTS.batch_size)),
+        batch_within_s=float(worker.get("batch_within_s", DEFAULTS.batch_within_s)),
+        watermark_interval_s=float(worker.get("watermark_interval_s", DEFAULTS.watermark_interval_s)),
         alertmanager_url=pick("BUZZWATCH_ALERTMANAGER_URL", alerting.get("alertmanager_url")),
         webhook_url=read_secret(env, "BUZZWATCH_WEBHOOK_URL"),
         grafana_url=grafana_url,
-        delivery_retries=int(worker.get("delivery_retries", 5)),
-        delivery_timeout_s=float(worker.get("delivery_timeout_s", 5.0)),
-        data_dir=Path(pick("BUZZWATCH_DATA_DIR", worker.get("data_dir", ".cache/buzzwatch/worker"))),
-        notify_max_age_s=float(worker.get("notify_max_age_s", 86_400.0)),
-        session_timeout_s=float(worker.get("session_timeout_s", 10.0)),
+        delivery_retries=int(worker.get("delivery_retries", DEFAULTS.delivery_retries)),
+        delivery_timeout_s=float(worker.get("delivery_timeout_s", DEFAULTS.delivery_timeout_s)),
+        data_dir=Path(pick("BUZZWATCH_DATA_DIR", worker.get("data_dir", DEFAULTS.data_dir))),
+        notify_max_age_s=float(worker.get("notify_max_age_s", DEFAULTS.notify_max_age_s)),
+        session_timeout_s=float(worker.get("session_timeout_s", DEFAULTS.session_timeout_s)),
         instance_id=pick("BUZZWATCH_INSTANCE_ID", worker.get("instance_id")) or None,
         teams_url=teams,
         json_webhook_url=pick("BUZZWATCH_JSON_WEBHOOK_URL", oncall.get("json_webhook_url")),
         webhook_secret=secret,
         page_url=pick("BUZZWATCH_PAGE_URL", oncall.get("page_url")),
-        resend_interval_s=float(oncall.get("resend_interval_s", 60.0)),
-        retry_backoff_s=float(oncall.get("retry_backoff_s", 0.5)),
-        retry_max_backoff_s=float(oncall.get("retry_max_backoff_s", 60.0)),
-        clock_interval_s=float(oncall.get("clock_interval_s", 5.0)),
+        resend_interval_s=float(oncall.get("resend_interval_s", DEFAULTS.resend_interval_s)),
+        retry_backoff_s=float(oncall.get("retry_backoff_s", DEFAULTS.retry_backoff_s)),
+        retry_max_backoff_s=float(oncall.get("retry_max_backoff_s", DEFAULTS.retry_max_backoff_s)),
+        clock_interval_s=float(oncall.get("clock_interval_s", DEFAULTS.clock_interval_s)),
     )
     if not 6.0 <= settings.session_timeout_s <= 300.0:
         raise ConfigError("[worker]: session_timeout_s must be between 6 and 300 (broker limits)")

@@ -45,7 +45,6 @@ from dataclasses import dataclass
 
 from buzzwatch.detection.tails import binomial_surprise, negbin_surprise
 
-SEVERITIES = ("none", "watch", "warning", "critical")
 
 
 @dataclass(frozen=True)
@@ -165,13 +164,3 @@ def growth(recent: float, previous: float) -> float:
     return (recent + 1.0) / (previous + 1.0)
 
 
-def acceleration(counts: list[float]) -> float:
-    """Second difference of the last three equal sub-window counts (mentions per window^2).
-
-    >>> acceleration([10, 20, 40]), acceleration([30, 30, 30])
-    (10.0, 0.0)
-    """
-    if len(counts) < 3:
-        return 0.0
-    a, b, c = counts[-3:]
-    return float((c - b) - (b - a))

@@ -85,8 +85,3 @@ def backtest_summaries(config: DetectionConfig, summaries: Iterable[MinuteSummar
 
 def backtest_counts(config: DetectionConfig, path: str | Path, brand: str) -> list[dict]:
     return backtest_summaries(config, read_counts_csv(path, brand))
-
-
-def opened_rows(path: str | Path, events: list[dict]) -> set[int]:
-    """Row start times (ms) at which an episode opened: the NAB detections."""
-    return {parse_timestamp_ms(e["detected_at"]) for e in events if e["event"] == "opened"}

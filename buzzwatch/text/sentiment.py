@@ -33,14 +33,10 @@ SCORED_LANGUAGES = ("en", "fr")
 # VADER's published cut-offs.
 DEFAULT_NEG_THRESHOLD = -0.05
 DEFAULT_POS_THRESHOLD = 0.05
-# Chosen by bench/sentiment_eval.py on its tune split (max macro-F1), confirmed on the held-out
-# split: a mention to a brand needs more than a "please"/"thanks" to count as praise.
-# Pass as ``SentimentScorer(lang_thresholds=TUNED_LANG_THRESHOLDS)``.
 # The compound of a post with a sarcasm cue (buzzwatch.text.cues), or its own if more negative.
 SARCASTIC_COMPOUND = -0.5
-# French: (-0.1, 0.1) is the French model's most likely class (buzzwatch.text.french_model), which
-# did better than thresholds tuned on out-of-fold scores in cross-validation on the tune split.
-TUNED_LANG_THRESHOLDS: dict[str, tuple[float, float]] = {"en": (-0.05, 0.40), "fr": (-0.10, 0.10)}
+# The thresholds a deployment uses (chosen by bench/sentiment_eval.py on its tune split) are
+# buzzwatch.config.SENTIMENT_THRESHOLDS, passed in as ``lang_thresholds``.
 
 
 @dataclass(frozen=True, slots=True)
