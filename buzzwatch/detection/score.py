@@ -144,17 +144,6 @@ def window_signals(p: DetectorParams, w: Window, usual_share: float, sentiment_k
     return Signals(min(neg, shift), vol, neg, shift, w.minutes, ratio)
 
 
-def best_signals(p: DetectorParams, windows: list[Window], usual_share: float, sentiment_known: bool = True,
-                 usual_weight: float = 1000.0) -> Signals:
-    """The interval's signals: those of its highest-scoring window."""
-    best = Signals.none()
-    for w in windows:
-        s = window_signals(p, w, usual_share, sentiment_known, usual_weight)
-        if s.score > best.score or (best.window_minutes == 0 and s.window_minutes):
-            best = s
-    return best
-
-
 def growth(recent: float, previous: float) -> float:
     """Velocity as a ratio: mentions in the last 5 minutes over the 5 before (pseudo-count 1).
 

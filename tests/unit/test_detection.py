@@ -122,9 +122,10 @@ def test_replaying_same_summaries_gives_same_alert_ids():
 def test_state_roundtrips_through_json_and_input_not_mutated():
     state = initial_state()
     for s in history(days=1)[:500]:
-        before = copy.deepcopy(state)
-        state, _, _ = observe(CFG, state, s)
-        assert before == copy.deepcopy(before)
+        given = state
+        before = copy.deepcopy(given)
+        state, _, _ = observe(CFG, given, s)
+        assert given == before  # the state handed in is not mutated
     snapshot = copy.deepcopy(state)
     again = orjson.loads(orjson.dumps(state))
     s = minute(500, 30)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from buzzwatch.detection.score import DetectorParams, Window, best_signals, share_surprise, window_signals
+from buzzwatch.detection.score import DetectorParams, Window, share_surprise, window_signals
 from buzzwatch.detection.tails import negbin_surprise, poisson_surprise
 
 P = DetectorParams()
@@ -55,9 +55,7 @@ def test_share_test_has_small_count_uncertainty_and_saturates():
     assert share_surprise(10, 20, 0.15, 10, 0.05, 0.002) < share_surprise(10, 20, 0.15, 10_000, 0.05, 0.002)
 
 
-def test_best_window_wins_and_severity_levels():
-    s = best_signals(P, [w(20, 10, 3, minutes=1), w(600, 150, 300)], 0.15)
-    assert s.window_minutes == 15
+def test_severity_levels():
     assert [P.severity(x) for x in (0, P.watch_score, P.warning_score, P.critical_score)] == [0, 1, 2, 3]
     assert P.severity(P.watch_score, reach_boost=True, fast=True) == 3
     assert P.severity(1.0, reach_boost=True) == 0  # reach alone never alerts
