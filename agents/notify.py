@@ -106,11 +106,10 @@ def register(pipe: NotifyDeps) -> OnCallDesk:
     t = settings.topics
     acks_topic = app.topic(t.acks, partitions=1, **RAW)
     inbox = app.topic(t.alerts, t.acks, **RAW)
-    raw_schema = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-    # key_type/value_type: the changelog serializers come from them (the schema alone gives JSON)
-    schema = dict(partitions=1, schema=raw_schema, key_type=bytes, value_type=bytes, use_partitioner=True)
-    desk = OnCallDesk(pipe, sinks, app.Table("alert_book", **schema), app.Table("alert_acks", **schema),
-                      app.Table("alert_outbox", **schema), acks_topic,
+    from streams.app import bytes_table  # raw bytes both ways, one partition
+
+    desk = OnCallDesk(pipe, sinks, bytes_table(app, "alert_book", 1), bytes_table(app, "alert_acks", 1),
+                      bytes_table(app, "alert_outbox", 1), acks_topic,
                       wake={s.name: asyncio.Event() for s in sinks})
     configured = set(settings.core.brand_names)
     alerts_tp = TP(t.alerts, 0)

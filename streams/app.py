@@ -43,6 +43,15 @@ class BrandKeyedTable(faust.Table):
         return brand_partition(brand_of_key(key), n)
 
 
+def bytes_table(app: faust.App, name: str, partitions: int) -> faust.Table:
+    """A changelogged table of raw bytes both ways whose keys live on their brand's partition
+    (all on partition 0 when it has one). The key and value *types* must say bytes too, or Faust
+    decodes the changelog as JSON on recovery and a restarted worker never starts."""
+    schema = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+    return app.tables.add(BrandKeyedTable(app, name=name, partitions=partitions, beacon=app.tables.beacon,
+                                          key_type=bytes, value_type=bytes, schema=schema))
+
+
 class TableKV:
     """A Faust table seen as the core's bytes-to-bytes store (``buzzwatch.stages.brandstore.KV``)."""
 
@@ -119,14 +128,10 @@ def build_app(settings: Settings) -> WorkerParts:
         dlq=app.topic(t.dlq, partitions=1, **raw),
         alerts=app.topic(t.alerts, partitions=1, **raw),
     )
-    # Tables hold raw bytes both ways: the key and value *types* must say so too, or Faust
-    # decodes the changelog as JSON on recovery and a restarted worker never starts.
-    raw_table = dict(key_type=bytes, value_type=bytes,
-                     schema=faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"))
-    states = app.tables.add(BrandKeyedTable(app, name="brand_state", partitions=settings.partitions,
-                                            beacon=app.tables.beacon, **raw_table))
+    # Per-brand state (buzzwatch.stages.brandstore: bounded keys, all on the brand's partition).
+    states = bytes_table(app, "brand_state", settings.partitions)
     # Lifecycle events already delivered to each sink (idempotent notify).
-    delivered = app.Table("alert_deliveries", partitions=1, use_partitioner=True, **raw_table)
+    delivered = bytes_table(app, "alert_deliveries", 1)
 
     from streams.metrics import set_brand_gauges  # plain values in, see buzzwatch.stages.aggregate.brand_gauges
     from buzzwatch.stages.aggregate import brand_gauges

@@ -153,3 +153,21 @@ def test_a_batch_that_fails_as_a_whole_stops_the_worker_without_committing(worke
 
     run(scenario())
     assert [(stage, type(exc).__name__) for stage, exc in exits] == [("aggregate", "MemoryError")]
+
+
+def test_notify_books_an_opened_alert_and_keeps_spam_reports_out_of_the_book(worker):
+    parts, sent = worker
+    opened = {"alert_id": "Acme:2026-11-18T10:00:00Z", "brand": "Acme", "event": "opened", "severity": "warning",
+              "onset_at": "2026-11-18T10:00:00Z", "detected_at": "2026-11-18T10:05:00Z", "evidence": {}}
+    flood = {**opened, "alert_id": "Acme:spam:1", "event": "spam_flood"}
+
+    async def scenario():
+        async with agent(parts, "notify").test_context() as ag:
+            for event in (opened, flood):
+                await ag.put(orjson.dumps(event), key=b"Acme")
+            await asyncio.sleep(0.1)
+
+    run(scenario())
+    desk = parts.oncall
+    assert [e["alert_id"] for e in desk.entries()] == [opened["alert_id"]]
+    assert desk.entry(opened["alert_id"])["deadline_ms"] > 0
