@@ -65,8 +65,8 @@ def register(app, *, source, alerts, dlq, stage: AggregateStage, settings) -> No
         for wm in batch.watermarks.values():
             M.observe_watermark(wm, now)
         stamps = [ts for ts in (kafka_timestamp_ms(m) for m in messages) if ts is not None]
-        M.observe_aggregate(batch.outcomes, batch.closed, configured, lambda b: brand_gauges(stage.state(b)),
-                            min(stamps) if stamps else None, now)
+        M.observe_aggregate(batch.outcomes, batch.closed, {b for b in configured if stage.owned_brand(b)},
+                            lambda b: brand_gauges(stage.state(b)), min(stamps) if stamps else None, now)
 
     @app.agent(source, name="aggregate")
     async def aggregate(stream):

@@ -89,6 +89,7 @@ class AggregateBatch:
     failed: list[tuple[int, Exception]] = field(default_factory=list)  # (index in the batch, error)
     failed_brands: list[tuple[str, Exception]] = field(default_factory=list)  # detection errors
     watermarks: dict[int, int] = field(default_factory=dict)  # scored partition -> aligned watermark
+    skipped: int = 0  # records of partitions this stage no longer owns (left to their new owner)
 
     @property
     def events(self) -> list[tuple[str, dict]]:
@@ -155,6 +156,10 @@ class AggregateStage:
         self.on_load = on_load
         self.watermarks: dict[int, AlignedWatermark] = {}
         self.cache: dict[str, BrandState] = {}
+        # scored partitions this stage owns now (None: all, offline). Records of a partition
+        # given away in a rebalance are left to its new owner (their offsets are not committed
+        # here), and nothing is saved for its brands: two writers would race on the changelog.
+        self.owned: set[int] | None = None
         self.configured = frozenset(config.brand_names)
         self.partitions: dict[str, int] = {b: partition_of(b) for b in config.brand_names}
 
@@ -165,7 +170,7 @@ class AggregateStage:
             st = self.store.load(brand) if self.store is not None else None
             if st is None:
                 st = BrandState.new(brand, self.config.pipeline.dedupe_horizon_minutes, self._initial_detector())
-            elif self.on_load is not None:
+            elif self.on_load is not None and self.owned_brand(brand):
                 self.on_load(brand, st)
             self.cache[brand] = st
         return st
@@ -175,6 +180,8 @@ class AggregateStage:
         if self.store is None:
             return
         for brand in sorted(brands):
+            if not self.owns(self.partitions.get(brand, self.partition_of(brand))):
+                continue
             st = self.cache.get(brand)
             if st is not None:  # None: given up meanwhile (revoked); its owner has the saved state
                 self.store.save(st)
@@ -186,6 +193,12 @@ class AggregateStage:
         for b in gone:
             del self.cache[b]
         return gone
+
+    def owns(self, partition: int) -> bool:
+        return self.owned is None or partition in self.owned
+
+    def owned_brand(self, brand: str) -> bool:
+        return self.owns(self.partitions.get(brand, self.partition_of(brand)))
 
     def brands_on(self, partition: int) -> list[str]:
         return sorted(b for b, p in self.partitions.items() if p == partition)
@@ -200,6 +213,9 @@ class AggregateStage:
         out = AggregateBatch()
         seen_partitions: list[int] = []
         for i, (partition, item) in enumerate(items):
+            if not self.owns(partition):
+                out.skipped += 1
+                continue
             if partition not in seen_partitions:
                 seen_partitions.append(partition)
             try:

@@ -257,7 +257,7 @@ def test_a_second_worker_joins_and_leaves_with_exact_totals_and_no_stale_gauges(
         both = owners[a] & owners[b]
         return owners if owners[a] and owners[b] and not both and owners[a] | owners[b] == set(BRANDS) else None
 
-    owners = a.wait(split_ownership, "partitions split between two workers, one gauge source per brand", timeout=300)
+    owners = a.wait(split_ownership, "partitions split between two workers, one gauge source per brand", timeout=150)
     assert owners[a] and owners[b]
     assert b.stop() == 0
     live.produce(third + tail("j"))

@@ -149,7 +149,11 @@ def test_every_client_works_with_the_right_credentials(secured, config, tmp_path
     assert accepted == total
     settings = load_settings(config, env=env)
     # read back through the plain listener; scored mentions are keyed by brand (watermarks are not)
-    scored = [r for r in read_topic(secured.broker.bootstrap, settings.topics.scored) if r.key]
+    # (one record per brand per batch: count the mentions inside)
+    from buzzwatch.contract.scored import decode_scored
+
+    scored = [m for r in read_topic(secured.broker.bootstrap, settings.topics.scored) if r.key
+              for m in decode_scored(r.value)]
     assert len(scored) == accepted - unmatched > 0
 
     replayed = buzzwatch("replay", "--into", "r1", "--out-dir", str(tmp_path / "replays"), env=env)
