@@ -85,7 +85,7 @@ def ingest_files(
 ) -> IngestReport:
     """Validate every record with the contract; good ones are produced, bad ones written to
     ``rejects_path`` as JSON lines ``{file, line, reason, detail, raw}``."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     report = IngestReport()
     throttle = _Throttle(rate)

@@ -133,13 +133,50 @@ class Assessment:
     spam: int = 0  # posts left out of the counts as spam/troll (``spam.py``)
 
 
+@dataclass
+class DetectorState:
+    """One brand's detection state, typed (what ``observe`` reads and writes); stored as the
+    compact JSON of :meth:`to_dict` inside the brand's index (a few KB)."""
+
+    baseline: Baseline
+    ring: list[list]  # the last hour of intervals, rows as RING_COLUMNS (organic counts: people)
+    lifecycle: Lifecycle
+    evidence: Evidence | None  # of the open episode
+    recent_posts: list[dict]  # the worst recent posts, kept for a new episode's evidence
+    terms: TermBaseline
+    sentiment_known: bool  # any interval had scored mentions (False for count files)
+    unusual_run: int  # minutes the evidence has been building up without an alert
+    cusums: Cusums
+    spam: dict | None  # the running spam/troll episode (SpamEpisode dict)
+
+    @classmethod
+    def new(cls) -> "DetectorState":
+        return cls(Baseline.new(), [], Lifecycle.new(), None, [], TermBaseline.new(), False, 0, Cusums(), None)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DetectorState":
+        return cls(
+            baseline=Baseline.from_dict(d["b"]), ring=[list(r) for r in d["r"]], lifecycle=Lifecycle.from_dict(d["lc"]),
+            evidence=Evidence.from_dict(d["ev"]) if d["ev"] else None, recent_posts=d["rp"],
+            terms=TermBaseline.from_dict(d["tb"]), sentiment_known=bool(d["sk"]), unusual_run=d["ux"],
+            cusums=Cusums.from_list(d.get("cu")), spam=d.get("sp"),
+        )
+
+    def to_dict(self) -> dict:
+        return {"b": self.baseline.to_dict(), "r": self.ring, "lc": self.lifecycle.to_dict(),
+                "ev": self.evidence.to_dict() if self.evidence else None, "rp": self.recent_posts,
+                "tb": self.terms.to_dict(), "sk": self.sentiment_known, "ux": self.unusual_run,
+                "cu": self.cusums.to_list(), "sp": self.spam}
+
+
 def initial_state() -> dict:
     """A brand's detection state before its first interval (JSON-serialisable)."""
-    return {"b": Baseline.new().to_dict(), "r": [], "lc": Lifecycle.new().to_dict(), "ev": None, "rp": [],
-            "tb": TermBaseline.new().to_dict(), "sk": False, "ux": 0, "cu": Cusums().to_list(), "sp": None}
+    return DetectorState.new().to_dict()
 
 
 # ring row: [start_ms, mentions, negative, scored, expected count, reach, spam] (organic counts: people)
+RING_COLUMNS = ("start_ms", "mentions", "negative", "scored", "expected", "reach", "spam")
+R_START, R_MENTIONS, R_NEGATIVE, R_SCORED, R_EXPECTED, R_REACH, R_SPAM = range(len(RING_COLUMNS))
 RING_MINUTES = 60
 
 
@@ -148,13 +185,14 @@ def _ring_size(minutes: float) -> int:
 
 
 def _sums(rows: list[list]) -> tuple[float, float, float, float, float]:
+    """(mentions, expected, negative, scored, reach) summed over ring rows."""
     c = e = n = s = r = 0.0
     for row in rows:
-        c += row[1]
-        n += row[2]
-        s += row[3]
-        e += row[4]
-        r += row[5]
+        c += row[R_MENTIONS]
+        n += row[R_NEGATIVE]
+        s += row[R_SCORED]
+        e += row[R_EXPECTED]
+        r += row[R_REACH]
     return c, e, n, s, r
 
 
@@ -162,103 +200,148 @@ def _last(ring: list[list], k: int, col: int) -> float:
     return sum(r[col] for r in ring[-k:]) if k > 0 else 0.0
 
 
+@dataclass(frozen=True)
+class _Interval:
+    """This interval as the detector counts it: people, not posts, against the expectation."""
+
+    summary: MinuteSummary
+    minutes: float
+    expected: float
+    org: Split
+    reach: int
+    ring: list[list]  # the state's ring with this interval appended
+    warm: bool
+    sentiment_known: bool
+    usual_share: float
+
+
+@dataclass(frozen=True)
+class _Signals:
+    cusums: Cusums
+    score: float
+    severity: int
+    velocity: float
+
+
 def observe(config: DetectionConfig, state: dict, summary: MinuteSummary) -> tuple[dict, Assessment, list[dict]]:
-    """Run detection on one closed interval of one brand; see the module docstring."""
-    p = config.detector
-    base = Baseline.from_dict(state["b"])
+    """Run detection on one closed interval of one brand; see the module docstring. The steps
+    below read in the docstring's order: count, signals, lifecycle (and evidence), spam, learning."""
+    st = DetectorState.from_dict(state)
+    iv = _count(config, st, summary)
+    sig = _signals(config, st, iv)
+    life, transitions, ev, cus, events = _lifecycle(config, st, iv, sig)
+    spam_state, spam_events = _spam_step(config, st.spam, summary, iv.ring, iv.org, iv.minutes)
+    base, terms, unusual_run, cus = _learn(config, st, iv, life, transitions, cus)
+    new = DetectorState(base, iv.ring, life, ev, recent_posts(st.recent_posts, organic(summary, iv.org)), terms,
+                        iv.sentiment_known, unusual_run, cus, spam_state)
+    onset = sig.cusums.start_ms if sig.cusums.start_ms is not None else summary.start_ms
+    assessment = Assessment(
+        brand=summary.brand, end_ms=summary.end_ms,
+        observed_per_min=summary.mentions / iv.minutes, expected_per_min=iv.expected / iv.minutes,
+        negative_share=summary.negative_share, expected_negative_share=iv.usual_share,
+        score=round(sig.score, 3), severity=max(sig.severity, life.episode["sev"] if life.episode else 0),
+        reach=summary.reach, volume_surprise=round(cus.volume / LN10, 3),  # after a reset, if any
+        window_minutes=(summary.end_ms - onset) / MINUTE_MS if cus.start_ms is not None else 0.0,
+        growth=round(sig.velocity, 3), warm=iv.warm, alert_id=life.episode["id"] if life.episode else None,
+        spam=iv.org.spam,
+    )
+    return new.to_dict(), assessment, events + spam_events
+
+
+def _count(config: DetectionConfig, st: DetectorState, summary: MinuteSummary) -> _Interval:
+    """Steps 1-2: people, not posts (the spam split), and the expectation from the baseline."""
+    base = st.baseline
     minutes = summary.length_ms / MINUTE_MS
     expected = base.expected_per_min(summary.start_ms) * minutes
     usual_rpm = base.reach / base.level if base.level > 0 else 0.0
-    running_spam = SpamEpisode.from_dict(state.get("sp"))
+    running_spam = SpamEpisode.from_dict(st.spam)
     org = split(summary, usual_rpm, config.spam, running_spam.texts if running_spam else ())
-    sentiment_known = bool(state["sk"]) or org.scored > 0
     reach = summary.reach if not org.spam else int(summary.reach * org.mentions / max(summary.mentions, 1))
     row = [summary.start_ms, org.mentions, org.negative, org.scored, round(expected, 4), reach, org.spam]
-    ring = ([list(r) + [0] * (len(row) - len(r)) for r in state["r"]] + [row])[-_ring_size(minutes):]  # older rows: no spam column
-    warm = base.minutes >= config.warmup_minutes
+    ring = ([r + [0] * (len(row) - len(r)) for r in st.ring] + [row])[-_ring_size(minutes):]  # older rows: no spam column
+    return _Interval(summary, minutes, expected, org, reach, ring, warm=base.minutes >= config.warmup_minutes,
+                     sentiment_known=st.sentiment_known or org.scored > 0,
+                     usual_share=base.negative_share(config.baseline.share_prior, config.baseline.share_prior_weight))
 
-    # -- sequential evidence ---------------------------------------------------------------
-    usual_share = base.negative_share(config.baseline.share_prior, config.baseline.share_prior_weight)
-    cus = Cusums.from_list(state.get("cu"))
-    step = None
+
+def _signals(config: DetectionConfig, st: DetectorState, iv: _Interval) -> _Signals:
+    """Step 3: the sequential evidence, the buzz score and the severity it gives."""
+    p, base, org = config.detector, st.baseline, iv.org
+    cus = st.cusums
     if base.minutes > 0:
-        step = step_llr(p, count=org.mentions, negative=org.negative, scored=org.scored, expected=expected,
-                        usual_share=usual_share, share_weight=base.share_weight(),
-                        phi=base.dispersion(0, p.min_dispersion, p.max_dispersion), sentiment_known=sentiment_known)
-        cus = cus.update(p, step, sentiment_known, summary.start_ms, calm_cap=2 * config.lifecycle.resolve_score * LN10)
-    score = (cus.score(sentiment_known, p.watch_score / p.share_score) if sentiment_known
-             else _volume_scan(p, base, ring, minutes))
-    score = score if warm else 0.0
-    k5 = max(1, round(5 / minutes))
-    last5, prev5 = _last(ring, k5, 1), _last(ring[:-k5], k5, 1)
-    velocity = growth(last5, prev5) if len(ring) >= 2 * k5 else growth(last5, last5)
+        step = step_llr(p, count=org.mentions, negative=org.negative, scored=org.scored, expected=iv.expected,
+                        usual_share=iv.usual_share, share_weight=base.share_weight(),
+                        phi=base.dispersion(0, p.min_dispersion, p.max_dispersion), sentiment_known=iv.sentiment_known)
+        cus = cus.update(p, step, iv.sentiment_known, iv.summary.start_ms,
+                         calm_cap=2 * config.lifecycle.resolve_score * LN10)
+    score = (cus.score(iv.sentiment_known, p.watch_score / p.share_score) if iv.sentiment_known
+             else _volume_scan(p, base, iv.ring, iv.minutes))
+    score = score if iv.warm else 0.0
+    k5 = max(1, round(5 / iv.minutes))
+    last5, prev5 = _last(iv.ring, k5, R_MENTIONS), _last(iv.ring[:-k5], k5, R_MENTIONS)
+    velocity = growth(last5, prev5) if len(iv.ring) >= 2 * k5 else growth(last5, last5)
     fast = velocity >= p.growth_factor and last5 >= 10
-    reach_boost = _last(ring, k5, 5) >= p.reach_min and _last(ring, k5, 5) >= p.reach_factor * base.reach * k5 * minutes
-    severity = p.severity(score, reach_boost, fast) if warm else 0
+    reach_last5 = _last(iv.ring, k5, R_REACH)
+    reach_boost = reach_last5 >= p.reach_min and reach_last5 >= p.reach_factor * base.reach * k5 * iv.minutes
+    severity = p.severity(score, reach_boost, fast) if iv.warm else 0
+    return _Signals(cus, score, severity, velocity)
 
-    # -- lifecycle and evidence ------------------------------------------------------------
-    life = Lifecycle.from_dict(state["lc"])
+
+def _lifecycle(config: DetectionConfig, st: DetectorState, iv: _Interval, sig: _Signals):
+    """Step 4: lifecycle transitions, each a JSON event with its evidence; a resolved episode
+    starts the evidence afresh."""
+    summary, cus = iv.summary, sig.cusums
     onset = cus.start_ms if cus.start_ms is not None else summary.start_ms
     calm = cus.calm / LN10 >= config.lifecycle.resolve_score * 0.999
-    life, transitions = life.step(config.lifecycle, brand=summary.brand, severity=severity, score=score,
-                                  end_ms=summary.end_ms, length_ms=summary.length_ms, onset_ms=onset, calm=calm)
-    clean = organic(summary, org)
-    rp = recent_posts(state["rp"], clean)
-    ev = Evidence.from_dict(state["ev"]) if state["ev"] else None
+    life, transitions = st.lifecycle.step(config.lifecycle, brand=summary.brand, severity=sig.severity,
+                                          score=sig.score, end_ms=summary.end_ms, length_ms=summary.length_ms,
+                                          onset_ms=onset, calm=calm)
+    clean = organic(summary, iv.org)
+    rp = recent_posts(st.recent_posts, clean)
+    ev = st.evidence
     if any(kind == "opened" for kind, _ in transitions):
         ev = Evidence.new(rp)
-        k = min(len(ring), max(1, int((summary.start_ms - onset) // summary.length_ms) + 1))
-        for r in ring[-k:-1]:  # the run's earlier intervals, counts only
-            ev = Evidence(ev.mentions + r[1], ev.negative + r[2], ev.scored + r[3], ev.duplicates, ev.reach + r[5],
-                          ev.posts, ev.terms, ev.authors)
+        k = min(len(iv.ring), max(1, int((summary.start_ms - onset) // summary.length_ms) + 1))
+        for r in iv.ring[-k:-1]:  # the run's earlier intervals, counts only
+            ev = Evidence(ev.mentions + r[R_MENTIONS], ev.negative + r[R_NEGATIVE], ev.scored + r[R_SCORED],
+                          ev.duplicates, ev.reach + r[R_REACH], ev.posts, ev.terms, ev.authors)
     if ev is not None:
         ev = ev.add(clean)
-    terms = TermBaseline.from_dict(state["tb"])
     events = []
     for kind, sev in transitions:
-        episode = life.episode if life.episode else {**(Lifecycle.from_dict(state["lc"]).episode or {}), "sev": sev}
-        events.append(make_event(kind, episode, brand=summary.brand, severity=sev, end_ms=summary.end_ms, score=score,
-                                 evidence=_evidence(config, summary, ring, base, usual_share, cus, velocity, ev, terms,
-                                                    episode)))
-    resolved = any(kind == "resolved" for kind, _ in transitions)
-    if resolved:
+        episode = life.episode if life.episode else {**(st.lifecycle.episode or {}), "sev": sev}
+        events.append(make_event(kind, episode, brand=summary.brand, severity=sev, end_ms=summary.end_ms,
+                                 score=sig.score,
+                                 evidence=_evidence(config, summary, iv.ring, st.baseline, iv.usual_share, cus,
+                                                    sig.velocity, ev, st.terms, episode)))
+    if any(kind == "resolved" for kind, _ in transitions):
         ev = None
         cus = cus.reset()  # a new wave starts from fresh evidence: alerted as soon as it crosses the bar
+    return life, transitions, ev, cus, events
 
-    # -- spam / troll episodes (never a bad buzz) ------------------------------------------
-    spam_state, spam_events = _spam_step(config, state.get("sp"), summary, ring, org, minutes)
 
-    # -- learning, from normal intervals only ----------------------------------------------
-    # suspected = the volume or the negative evidence is building up, alerted or not
-    suspected = warm and max(cus.volume, cus.negative) / LN10 >= config.learn_guard
-    unusual_run = state["ux"] + summary.length_ms // MINUTE_MS if suspected else 0
+def _learn(config: DetectionConfig, st: DetectorState, iv: _Interval, life: Lifecycle, transitions, cus: Cusums):
+    """Step 5: learning, from normal intervals only: not while an episode is open, and not
+    while the volume or negative evidence is building up, alerted or not."""
+    summary, base, terms = iv.summary, st.baseline, st.terms
+    suspected = iv.warm and max(cus.volume, cus.negative) / LN10 >= config.learn_guard
+    unusual_run = st.unusual_run + summary.length_ms // MINUTE_MS if suspected else 0
     if unusual_run >= config.relearn_minutes and not life.open:
         suspected, unusual_run = False, 0
         cus = cus.reset()  # a lasting change without an alert: the new normal, learnt from here
-    if resolved and summary.end_ms - (Lifecycle.from_dict(state["lc"]).episode or {}).get("start", summary.end_ms) \
+    resolved = any(kind == "resolved" for kind, _ in transitions)
+    if resolved and summary.end_ms - (st.lifecycle.episode or {}).get("start", summary.end_ms) \
             >= config.lifecycle.max_episode_minutes * MINUTE_MS:
-        c, e, *_ = _sums(ring)
-        base = base.rebase(c / (len(ring) * minutes), summary.start_ms)  # the episode was the new normal
+        c, *_ = _sums(iv.ring)
+        base = base.rebase(c / (len(iv.ring) * iv.minutes), summary.start_ms)  # the episode was the new normal
     elif not life.open and not transitions and not suspected:
+        org = iv.org
         base = base.learn(summary.start_ms, summary.length_ms, org.mentions, org.negative, org.scored,
-                          reach, config.baseline)
+                          iv.reach, config.baseline)
         if base.minutes > config.warmup_minutes / 2:  # the noise level is learnt once the rhythm roughly is
-            base = base.learn_dispersion(0, org.mentions, expected, minutes, config.baseline)
+            base = base.learn_dispersion(0, org.mentions, iv.expected, iv.minutes, config.baseline)
         terms = terms.learn(summary.terms, summary.mentions)
-    new_state = {"b": base.to_dict(), "r": ring, "lc": life.to_dict(), "ev": ev.to_dict() if ev else None, "rp": rp,
-                 "tb": terms.to_dict(), "sk": sentiment_known, "ux": unusual_run, "cu": cus.to_list(),
-                 "sp": spam_state}
-    assessment = Assessment(
-        brand=summary.brand, end_ms=summary.end_ms,
-        observed_per_min=summary.mentions / minutes, expected_per_min=expected / minutes,
-        negative_share=summary.negative_share, expected_negative_share=usual_share,
-        score=round(score, 3), severity=max(severity, life.episode["sev"] if life.episode else 0),
-        reach=summary.reach, volume_surprise=round(cus.volume / LN10, 3),
-        window_minutes=(summary.end_ms - onset) / MINUTE_MS if cus.start_ms is not None else 0.0,
-        growth=round(velocity, 3), warm=warm, alert_id=life.episode["id"] if life.episode else None,
-        spam=org.spam,
-    )
-    return new_state, assessment, events + spam_events
+    return base, terms, unusual_run, cus
 
 
 def _volume_scan(p: DetectorParams, base: Baseline, ring: list[list], minutes: float) -> float:
