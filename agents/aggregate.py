@@ -33,7 +33,19 @@ def register(app, *, source, alerts, dlq, stage: AggregateStage, settings) -> No
             reason=reason, detail=f"{type(exc).__name__}: {str(exc)[:200]}", topic=message.topic,
             partition=message.partition, offset=message.offset, stage="aggregate"))
 
+    scored_topic = source.get_topic_name()
+
+    def owned_partitions() -> set[int] | None:
+        """The scored partitions this worker holds now, read from the consumer at every batch
+        (Faust's revoke and assign signals can run in either order during a rebalance)."""
+        try:
+            owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == scored_topic}
+        except Exception:  # noqa: BLE001 - no consumer (test context): everything is ours
+            return None
+        return owned or None
+
     async def aggregate_batch(events) -> None:
+        stage.owned = owned_partitions()
         items, messages = [], []
         for e in events:
             try:

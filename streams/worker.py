@@ -36,18 +36,12 @@ def build_worker(settings: Settings, *, with_web_metrics: bool = True) -> Worker
     alert_page.register(deps)  # /alerts pages on the worker's web server (needs notify's tables)
     configured = set(settings.core.brand_names)
 
-    @app.on_partitions_assigned.connect
-    async def _on_assigned(app, assigned, **kwargs) -> None:  # noqa: ARG001
-        owned = {tp.partition for tp in assigned if tp.topic == topics.scored.get_topic_name()}
-        parts.aggregate.owned = (parts.aggregate.owned or set()) | owned
-
     @app.on_partitions_revoked.connect
     async def _on_revoked(app, revoked, **kwargs) -> None:  # noqa: ARG001
         # Another worker may own these now. Brands: re-read from the table if they come back,
         # and stop exporting their gauges (the new owner exports them). Raw partitions: forget
         # their event-time clocks (a new owner starts again from the last commit).
         scored = {tp.partition for tp in revoked if tp.topic == topics.scored.get_topic_name()}
-        parts.aggregate.owned = (parts.aggregate.owned or set()) - scored
         parts.aggregate.forget(scored)
         M.forget_brand_gauges([b for b in configured if parts.aggregate.partition_of(b) in scored])
         raw = {tp.partition for tp in revoked if tp.topic == topics.mentions.get_topic_name()}
