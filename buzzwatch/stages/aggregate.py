@@ -89,7 +89,6 @@ class AggregateBatch:
     failed: list[tuple[int, Exception]] = field(default_factory=list)  # (index in the batch, error)
     failed_brands: list[tuple[str, Exception]] = field(default_factory=list)  # detection errors
     watermarks: dict[int, int] = field(default_factory=dict)  # scored partition -> aligned watermark
-    skipped: int = 0  # records of partitions this stage no longer owns (left to their new owner)
 
     @property
     def events(self) -> list[tuple[str, dict]]:
@@ -156,9 +155,11 @@ class AggregateStage:
         self.on_load = on_load
         self.watermarks: dict[int, AlignedWatermark] = {}
         self.cache: dict[str, BrandState] = {}
-        # scored partitions this stage owns now (None: all, offline). Records of a partition
-        # given away in a rebalance are left to its new owner (their offsets are not committed
-        # here), and nothing is saved for its brands: two writers would race on the changelog.
+        # scored partitions this stage owns now (None: all, offline). Nothing is saved nor
+        # exported for the brands of a partition given away in a rebalance (two writers would
+        # race on the changelog); records still in hand for it are folded in memory only and
+        # read again by the new owner (Faust does not commit offsets of revoked partitions).
+        # Records are never skipped: a wrong view of the assignment must not lose a mention.
         self.owned: set[int] | None = None
         self.configured = frozenset(config.brand_names)
         self.partitions: dict[str, int] = {b: partition_of(b) for b in config.brand_names}
@@ -213,9 +214,6 @@ class AggregateStage:
         out = AggregateBatch()
         seen_partitions: list[int] = []
         for i, (partition, item) in enumerate(items):
-            if not self.owns(partition):
-                out.skipped += 1
-                continue
             if partition not in seen_partitions:
                 seen_partitions.append(partition)
             try:
