@@ -155,11 +155,10 @@ class AggregateStage:
         self.on_load = on_load
         self.watermarks: dict[int, AlignedWatermark] = {}
         self.cache: dict[str, BrandState] = {}
-        # scored partitions this stage owns now (None: all, offline). Nothing is saved nor
-        # exported for the brands of a partition given away in a rebalance (two writers would
-        # race on the changelog); records still in hand for it are folded in memory only and
-        # read again by the new owner (Faust does not commit offsets of revoked partitions).
-        # Records are never skipped: a wrong view of the assignment must not lose a mention.
+        # scored partitions this stage owns now (None: all, offline): only their brands' gauges
+        # are exported. Records and saves are never withheld on this view of the assignment (a
+        # wrong view must not lose a mention); Faust itself stops the agents and flushes the
+        # producer before a partition moves, and does not commit offsets of revoked partitions.
         self.owned: set[int] | None = None
         self.configured = frozenset(config.brand_names)
         self.partitions: dict[str, int] = {b: partition_of(b) for b in config.brand_names}
@@ -181,8 +180,6 @@ class AggregateStage:
         if self.store is None:
             return
         for brand in sorted(brands):
-            if not self.owns(self.partitions.get(brand, self.partition_of(brand))):
-                continue
             st = self.cache.get(brand)
             if st is not None:  # None: given up meanwhile (revoked); its owner has the saved state
                 self.store.save(st)
