@@ -28,8 +28,7 @@ _CONSUMED = re.compile(rb"^buzzwatch_mentions_consumed_total (\S+)$", re.M)
 
 def producer(bootstrap: str) -> KafkaProducer:
     """A producer tuned for loading a topic fast (acks=all: what is sent is on the broker)."""
-    return KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20, batch_size=512 * 1024,
-                         max_request_size=4 * 1024 * 1024, buffer_memory=256 * 1024 * 1024)
+    return KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20, batch_size=512 * 1024)
 
 
 def produce_all(bootstrap: str, topic: str, values: list[bytes], partitions: list[int],

@@ -36,7 +36,6 @@ import tempfile
 import threading
 import time
 import traceback
-import uuid
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,14 +43,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-import orjson  # noqa: E402
-
 import bench_kafka as K  # noqa: E402
 import bench_workload as W  # noqa: E402
 from tests.integration.harness import buzzwatch, free_port, unique  # noqa: E402
 
 RESULTS = HERE / "results" / "latest.json"
-SECTIONS = ("brand_config", "throughput", "hot_brand", "latency_ms", "memory", "scale_out", "replay")
+SECTIONS = ("brand_config", "throughput", "replay", "hot_brand", "latency_ms", "memory", "scale_out")
 TARGETS = {
     "throughput.ratio": ">= 0.5",
     "hot_brand.largest_table_value_bytes": "<= 65536",
@@ -127,11 +124,11 @@ def group_topics(env: dict) -> list[str]:
     return [prefix + "mentions", f"{prefix}{app_id}.mentions.scored"]
 
 
-def drain_with(run: Run, ws: list[K.Worker], total: int) -> K.Drain:
+def drain_with(run: Run, ws: list[K.Worker], total: int, timeout_s: float | None = None) -> K.Drain:
     env = ws[0].env
     with K.workers(*ws):
         return K.drain(ws, run.bootstrap, env["BUZZWATCH_APP_ID"], group_topics(env), total,
-                       run.sizes.drain_timeout_s)
+                       timeout_s or run.sizes.drain_timeout_s)
 
 
 def fresh_app(env: dict, tag: str) -> dict:
@@ -330,6 +327,7 @@ def latency(run: Run) -> dict:
     return {
         "rate_per_s": round(rate), "achieved_rate_per_s": round(paced.sent / max(1e-9, paced.ended - paced.started)),
         "seconds": run.sizes.latency_s, "allowed_lateness_s": lateness_s, "samples": len(samples),
+        "minutes_closed": len({m for _, m in paced.minutes if paced.closable_ms(m, lateness_s * 1000)}),
         "not_seen": missing, "p50": round(q[49]), "p99": round(q[98]), "max": round(samples[-1]) if samples else None,
         "metrics_scrape_ms_mean": round(statistics.mean(scrape_s) * 1000, 1) if scrape_s else None,
     }
@@ -410,7 +408,7 @@ def scale_out(run: Run) -> dict:
         one = z["total"] / d1.seconds
     env = fresh_app(z["env"], "two")
     ws = [run.worker(env, "a", BUZZWATCH_INSTANCE_ID="bench-a"), run.worker(env, "b", BUZZWATCH_INSTANCE_ID="bench-b")]
-    d = drain_with(run, ws, z["total"])
+    d = drain_with(run, ws, z["total"], timeout_s=min(900, run.sizes.drain_timeout_s))
     two = z["total"] / d.seconds
     return {"one_worker_mentions_per_s": round(one), "two_workers_mentions_per_s": round(two),
             "two_workers_over_one": round(two / one, 2), "mentions": z["total"]}
@@ -458,6 +456,22 @@ def broker():
         kafka.stop()
 
 
+@contextlib.contextmanager
+def workdir(path: Path | None):
+    """``path`` (kept), or a temporary directory (removed)."""
+    if path is not None:
+        path.mkdir(parents=True, exist_ok=True)
+        yield path.resolve()
+        return
+    with tempfile.TemporaryDirectory(prefix="buzzwatch-bench-") as tmp:
+        yield Path(tmp)
+
+
+def write(results: dict, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+
+
 def table(results: dict) -> str:
     """The figures as an aligned text table (target next to the figure when there is one)."""
     rows = []
@@ -484,6 +498,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--latency-rate", type=float, default=1000.0,
                     help="max rate (mentions/s) assumed by latency_ms when throughput is not run (it uses half)")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--workdir", type=Path, help="keep configs, worker logs and files here (default: a temp dir)")
     args = ap.parse_args(argv)
     args.sections = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(args.sections) - set(SECTIONS)
@@ -497,8 +512,8 @@ def main(argv=None) -> int:
     sizes = Sizes.quick() if args.quick else Sizes()
     results = {"command": " ".join(["bench/run_bench.py", *(argv or sys.argv[1:])]), "quick": args.quick,
                "machine": machine(), "sections": {}, "errors": {}}
-    with broker() as bootstrap, tempfile.TemporaryDirectory(prefix="buzzwatch-bench-") as tmp:
-        run = Run(bootstrap, sizes, Path(tmp), W.load_corpus(args.shared), W.brand_names(sizes.brands),
+    with broker() as bootstrap, workdir(args.workdir) as tmp:
+        run = Run(bootstrap, sizes, tmp, W.load_corpus(args.shared), W.brand_names(sizes.brands),
                   args=args, results=results["sections"])
         for name in args.sections:
             t0 = time.perf_counter()
@@ -512,9 +527,9 @@ def main(argv=None) -> int:
                 results["sections"][name]["section_s"] = round(time.perf_counter() - t0, 1)
                 results["sections"][name]["load_avg_1m_after"] = round(K.load_avg(), 2)
             print(json.dumps(results["sections"].get(name) or results["errors"].get(name), default=str)[:2000], flush=True)
+            write(results, args.out)  # after every section: a long run stopped early keeps what it measured
     results["machine"]["load_avg_1m_at_end"] = round(K.load_avg(), 2)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    write(results, args.out)
     print(f"\n{table(results)}\n\nwritten to {args.out}")
     return 1 if results["errors"] else 0
 
