@@ -387,7 +387,7 @@ def memory(run: Run) -> dict:
         d = K.drain([w], run.bootstrap, env["BUZZWATCH_APP_ID"], group_topics(env), n, run.sizes.drain_timeout_s)
         time.sleep(2)
         out[phase] = {"start_to_first_record_s": round(d.first_consumed - d.spawned, 1),
-                      "start_to_no_lag_s": round(d.lag_zero - d.spawned, 1),
+                      "start_to_drained_s": round(d.drained - d.spawned, 1),
                       "rss_mb": round(w.rss_bytes() / 2**20)}
         if phase == "first_start":
             w.kill9()
@@ -411,6 +411,7 @@ def scale_out(run: Run) -> dict:
     d = drain_with(run, ws, z["total"], timeout_s=min(900, run.sizes.drain_timeout_s))
     two = z["total"] / d.seconds
     return {"one_worker_mentions_per_s": round(one), "two_workers_mentions_per_s": round(two),
+            "two_workers_start_to_first_record_s": round(d.first_consumed - d.spawned, 1),
             "two_workers_over_one": round(two / one, 2), "mentions": z["total"]}
 
 
