@@ -272,18 +272,23 @@ class Paced(threading.Thread):
         p.close()
 
     def closable_ms(self, minute: int, lateness_ms: int, window: int = 5) -> int | None:
-        """Wall time (ms) of the produce that lets ``minute`` close: on every partition, the
-        record that brings its event clock (lower median of the last ``window`` event times)
-        past the minute's end + allowed lateness; the latest of those over the partitions."""
-        need = window - (window - 1) // 2  # records at or past the threshold for the median to be
-        threshold = minute + W.MINUTE_MS + lateness_ms
-        out = 0
-        for times in self.times.values():
-            i = bisect_left(times, threshold) + need - 1
-            if i >= len(times):
-                return None
-            out = max(out, times[i])
-        return out
+        return closable_ms(self.times, minute, lateness_ms, window)
+
+
+def closable_ms(times: dict[int, list[int]], minute: int, lateness_ms: int, window: int = 5) -> int | None:
+    """Wall time (ms) of the produce that lets ``minute`` close, from each partition's sorted
+    event times (= produce times): on every partition, the record that brings its event clock
+    (lower median of the last ``window`` event times) past the minute's end + allowed
+    lateness; the latest of those over the partitions (None: not produced yet)."""
+    need = window - (window - 1) // 2  # records at or past the threshold for the median to be
+    threshold = minute + W.MINUTE_MS + lateness_ms
+    out = 0
+    for ts in times.values():
+        i = bisect_left(ts, threshold) + need - 1
+        if i >= len(ts):
+            return None
+        out = max(out, ts[i])
+    return out
 
 
 def latency(run: Run) -> dict:
