@@ -157,6 +157,14 @@ class WorkerDied(RuntimeError):
     """A worker exited while it should have been draining a topic."""
 
 
+class NotDrained(TimeoutError):
+    """The workers did not finish in time; ``drain`` holds the marks reached so far."""
+
+    def __init__(self, message: str, drain: "Drain"):
+        super().__init__(message)
+        self.drain = drain
+
+
 @dataclass
 class Drain:
     """Wall-clock marks (perf_counter seconds) of one drain of a pre-loaded topic."""
@@ -199,7 +207,7 @@ def caught_up(committed: dict[int, int], target: dict[int, int]) -> bool:
 
 def drain(ws, bootstrap: str, group: str, topics: list[str], total: int, timeout_s: float) -> Drain:
     """Wait until the workers consumed ``total`` raw records and processed everything they
-    derived from them; raise :class:`WorkerDied` if one exits, TimeoutError after ``timeout_s``.
+    derived from them; raise :class:`WorkerDied` if one exits, :class:`NotDrained` after ``timeout_s``.
 
     ``topics`` = [mentions, mentions.scored]. Done = the group committed every raw record, and
     then every scored record that existed at that moment (the ingest keeps sending watermark
@@ -230,7 +238,8 @@ def drain(ws, bootstrap: str, group: str, topics: list[str], total: int, timeout
                 d.drained = time.perf_counter()
                 return d
         time.sleep(FAST_POLL_S if d.first_consumed is None else POLL_S)
-    raise TimeoutError(f"not drained after {timeout_s:.0f} s (consumed {consumed(ws):,.0f} of {total:,})")
+    raise NotDrained(f"not drained after {timeout_s:.0f} s (consumed {consumed(ws):,.0f} of {total:,}; "
+                     f"committed on {raw}: {offsets(bootstrap, group, raw)[0]})", d)
 
 
 def changelog_sizes(bootstrap: str, topic: str, timeout_s: float = 300) -> dict:
