@@ -22,6 +22,7 @@ from tests.integration.harness import REPO, latest_by_key, read_topic
 FAST_POLL_S = 0.1  # until the first record is consumed (the metrics page is still small)
 POLL_S = 1.0  # then: rendering /metrics with 1,000 brands costs the worker CPU, so not too often
 LAG_POLL_S = 1.0
+SETTLE_S = 1.0  # after the last raw record is counted, its scored records are on the broker
 _CONSUMED = re.compile(rb"^buzzwatch_mentions_consumed_total (\S+)$", re.M)
 
 
@@ -207,13 +208,17 @@ def caught_up(committed: dict[int, int], target: dict[int, int]) -> bool:
 
 def drain(ws, bootstrap: str, group: str, topics: list[str], total: int, timeout_s: float) -> Drain:
     """Wait until the workers consumed ``total`` raw records and processed everything they
-    derived from them; raise :class:`WorkerDied` if one exits, :class:`NotDrained` after ``timeout_s``.
+    derived from them; raise :class:`WorkerDied` if one exits, :class:`NotDrained` after
+    ``timeout_s``.
 
-    ``topics`` = [mentions, mentions.scored]. Done = the group committed every raw record, and
-    then every scored record that existed at that moment (the ingest keeps sending watermark
-    markers while idle, so "no lag on mentions.scored" may never hold exactly). Commits happen
-    every 1,000 records or 2.8 s (Faust) and are polled every :data:`LAG_POLL_S`: the end can
-    be seen up to ~3 s late."""
+    ``topics`` = [mentions, mentions.scored]. Done = the workers' consumed counters reached
+    ``total`` (the ingest counts a batch after handing its scored records and markers to the
+    producer), then, :data:`SETTLE_S` later, every scored record that existed then has been
+    committed by the group (the ingest keeps sending watermark markers while idle, so "no lag
+    on mentions.scored" may never hold exactly). Scored commits happen every 1,000 records or
+    2.8 s (Faust) and are polled every :data:`LAG_POLL_S`: the end can be seen up to ~3 s
+    late. Whether the raw offsets were committed by then is noted, not waited for (a raw
+    commit that stops advancing is a finding of its own, see ``Drain.notes``)."""
     raw, scored = topics
     d = Drain(spawned=min(w.spawned_at for w in ws))
     deadline = time.monotonic() + timeout_s
@@ -228,14 +233,15 @@ def drain(ws, bootstrap: str, group: str, topics: list[str], total: int, timeout
             d.first_consumed = now
         if n >= total and d.all_consumed is None:
             d.all_consumed = now
-        if d.all_consumed is not None and now >= next_lag:
+        if d.all_consumed is not None and now >= max(next_lag, d.all_consumed + SETTLE_S):
             next_lag = now + LAG_POLL_S
             if scored_target is None:
-                committed, end = offsets(bootstrap, group, raw)
-                if caught_up(committed, end):
-                    scored_target = offsets(bootstrap, group, scored)[1]
-            if scored_target is not None and caught_up(offsets(bootstrap, group, scored)[0], scored_target):
+                scored_target = offsets(bootstrap, group, scored)[1]
+            if caught_up(offsets(bootstrap, group, scored)[0], scored_target):
                 d.drained = time.perf_counter()
+                committed, end = offsets(bootstrap, group, raw)
+                if not caught_up(committed, end):
+                    d.notes.append(f"raw offsets not all committed when drained: committed {committed}, end {end}")
                 return d
         time.sleep(FAST_POLL_S if d.first_consumed is None else POLL_S)
     raise NotDrained(f"not drained after {timeout_s:.0f} s (consumed {consumed(ws):,.0f} of {total:,}; "

@@ -131,6 +131,11 @@ def drain_with(run: Run, ws: list[K.Worker], total: int, timeout_s: float | None
                        timeout_s or run.sizes.drain_timeout_s)
 
 
+def notes(d: K.Drain) -> dict:
+    """What a drain noticed (e.g. raw commits not advancing), if anything."""
+    return {"drain_notes": d.notes} if d.notes else {}
+
+
 def fresh_app(env: dict, tag: str) -> dict:
     """The same topics and config, a new consumer group and state (a first-to-last read)."""
     app_id = unique(f"bench-{tag}")
@@ -208,6 +213,7 @@ def throughput(run: Run) -> dict:
         "bare_scoring_mentions_per_s": round(bare),
         "ratio": round(live / bare, 3),
         "backtest_mentions_per_s": round(backtest_rate(run, z["env"], wl.values)),
+        **notes(d),
     }
 
 
@@ -232,7 +238,7 @@ def hot_brand(run: Run) -> dict:
         "largest_table_value_bytes": cl["largest_value_bytes_ever"],
         "changelog_records": cl["records"],
         "largest_scored_record_bytes": scored_largest, "scored_records": scored_records,
-        "worker_log_error_lines": len(errors),
+        "worker_log_error_lines": len(errors), **notes(d),
     }
 
 
@@ -404,7 +410,7 @@ def memory(run: Run) -> dict:
 def _memory_phase(run: Run, w: K.Worker, env: dict, n: int) -> dict:
     """One start of the memory worker: times to its first record and to drained, and its RSS
     (also when it does not drain within the phase's time limit: that is a finding too)."""
-    timeout_s = min(600.0, run.sizes.drain_timeout_s)
+    timeout_s = min(300.0, run.sizes.drain_timeout_s)
     try:
         d = K.drain([w], run.bootstrap, env["BUZZWATCH_APP_ID"], group_topics(env), n, timeout_s)
         time.sleep(2)
@@ -416,7 +422,7 @@ def _memory_phase(run: Run, w: K.Worker, env: dict, n: int) -> dict:
              "rss_mb": round(w.rss_bytes() / 2**20)}
     if error:
         marks["not_drained"] = error
-    return marks
+    return {**marks, **notes(d)}
 
 
 def scale_out(run: Run) -> dict:
@@ -431,7 +437,7 @@ def scale_out(run: Run) -> dict:
     two = z["total"] / d.seconds
     return {"one_worker_mentions_per_s": round(one), "two_workers_mentions_per_s": round(two),
             "two_workers_start_to_first_record_s": round(d.first_consumed - d.spawned, 1),
-            "two_workers_over_one": round(two / one, 2), "mentions": z["total"]}
+            "two_workers_over_one": round(two / one, 2), "mentions": z["total"], **notes(d)}
 
 
 def replay(run: Run) -> dict:
