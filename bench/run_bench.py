@@ -69,7 +69,7 @@ class Sizes:
     hot_per_min: int = 20_000
     hot_minutes: int = 10
     quiet_per_min: float = 1.0
-    latency_s: float = 80.0
+    latency_s: float = 250.0  # 4 minute boundaries: each one is one (correlated) closing of every brand
     memory_brands: int = 10_000
     drain_timeout_s: float = 3600.0
 
@@ -323,7 +323,7 @@ def latency(run: Run) -> dict:
         paced = Paced(run, topic, rate, run.sizes.latency_s)
         paced.start()
         seen, scrape_s = _watch_closed_minutes(w, paced, tail_s=15)
-    samples, missing = [], 0
+    samples, missing, worst = [], 0, {}
     for brand, minute in paced.minutes:
         closable = paced.closable_ms(minute, lateness_s * 1000)
         if closable is None:
@@ -333,6 +333,8 @@ def latency(run: Run) -> dict:
             missing += 1
         else:
             samples.append(visible - closable)
+            key = time.strftime("%H:%M", time.gmtime(minute / 1000))
+            worst[key] = max(worst.get(key, 0), samples[-1])
     samples.sort()
     q = statistics.quantiles(samples, n=100, method="inclusive") if len(samples) >= 2 else [float("nan")] * 99
     return {
@@ -341,6 +343,7 @@ def latency(run: Run) -> dict:
         "minutes_closed": len({m for _, m in paced.minutes if paced.closable_ms(m, lateness_s * 1000)}),
         "not_seen": missing, "p50": round(q[49]), "p99": round(q[98]), "max": round(samples[-1]) if samples else None,
         "metrics_scrape_ms_mean": round(statistics.mean(scrape_s) * 1000, 1) if scrape_s else None,
+        "max_by_minute": worst,
     }
 
 
