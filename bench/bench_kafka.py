@@ -88,10 +88,10 @@ class Worker:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def metrics_text(self) -> bytes:
+    def metrics_text(self, timeout_s: float = 30.0) -> bytes:
         """The worker's /metrics page, or b"" while its web server is not up."""
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as resp:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=timeout_s) as resp:
                 return resp.read()
         except OSError:
             return b""
@@ -227,8 +227,10 @@ def drain(ws, bootstrap: str, group: str, topics: list[str], total: int, timeout
         for w in ws:
             if not w.alive():
                 raise WorkerDied(f"worker exited with {w.proc.returncode}:\n{w.log_tail()}")
+        t_scrape = time.perf_counter()
         n = consumed(ws) if d.all_consumed is None else total  # then only the offsets are polled
         now = time.perf_counter()
+        scrape_s = now - t_scrape
         if n and d.first_consumed is None:
             d.first_consumed = now
         if d.first_consumed is not None and d.all_consumed is None and n < total and now >= next_lag:
@@ -248,7 +250,8 @@ def drain(ws, bootstrap: str, group: str, topics: list[str], total: int, timeout
                 if not caught_up(committed, end):
                     d.notes.append(f"raw offsets not all committed when drained: committed {committed}, end {end}")
                 return d
-        time.sleep(FAST_POLL_S if d.first_consumed is None else POLL_S)
+        # a big /metrics page (thousands of brands) costs the worker seconds: scrape it rarely
+        time.sleep(FAST_POLL_S if d.first_consumed is None else max(POLL_S, 10 * scrape_s))
     raise NotDrained(f"not drained after {timeout_s:.0f} s (consumed {consumed(ws):,.0f} of {total:,}; "
                      f"committed on {raw}: {offsets(bootstrap, group, raw)[0]})", d)
 
