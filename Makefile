@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # next to the target's own rule; empty by default.
 CHECK_TARGETS ?=
 
-.PHONY: venv jdk _apt kafka-jars system-deps test test-unit test-kafka demo kafka-up kafka-down clean
+.PHONY: venv jdk _apt kafka-jars system-deps test test-unit test-kafka bench demo kafka-up kafka-down clean
 
 venv: $(STAMP)
 
@@ -57,6 +57,13 @@ test-unit: venv
 
 test-kafka: venv kafka-jars
 	$(PY) -m pytest -q -m kafka $(PYTEST_ARGS)
+
+# Speed, size and memory figures on a real local broker (bench/run_bench.py; never part of
+# `make test`): writes bench/results/latest.json. BENCH_ARGS="--quick" for a smaller run,
+# "--only throughput,hot_brand" for some sections.
+BENCH_ARGS ?=
+bench: venv kafka-jars
+	nice $(PY) bench/run_bench.py $(BENCH_ARGS)
 
 demo: venv kafka-jars
 	$(VENV)/bin/buzzwatch demo $(if $(DEMO_SECONDS),--seconds $(DEMO_SECONDS),)
