@@ -102,7 +102,15 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
             if done is None:  # nothing read since start: where does the consumer stand?
                 done = await app.consumer.position(tp) or 0
             caught_up = high is not None and 0 <= high <= done
-            if caught_up and now - last_event_wall.setdefault(p, now) >= idle_after:
+            last = last_event_wall.setdefault(p, now)
+            if not caught_up and settings.stall_exit_s and now - last >= settings.stall_exit_s:
+                # Records wait on this partition and none has reached the agent for that long:
+                # a stalled consumer (seen after repeated crashes: Faust's acks stop advancing).
+                # Crash-only recovery: exit without committing; the supervisor restarts the
+                # worker, which reads from the last commit (idempotent by mention id).
+                die_without_commit(app.log, "ingest", TimeoutError(
+                    f"raw partition {p}: {high - done} records waiting, none processed for {now - last:.0f} s"))
+            if caught_up and now - last >= idle_after:
                 idle.add(p)
         await send_markers(mine, idle)
 

@@ -113,6 +113,7 @@ class Settings:
     data_dir: Path = Path(".cache/buzzwatch/worker")
     notify_max_age_s: float = 86_400.0  # older lifecycle events are not paged (e.g. after a rebuild)
     session_timeout_s: float = 10.0  # a crashed worker's partitions are reassigned after this
+    stall_exit_s: float = 120.0  # records waiting on a raw partition, none processed this long: exit (0: never)
     instance_id: str | None = None  # static group membership (KIP-345): unique per worker
     # on-call loop ([oncall] deployment keys, see ONCALL_KEYS)
     teams_url: SecretStr | None = None
@@ -217,7 +218,7 @@ ONCALL_KEYS = ("teams_url", "json_webhook_url", "page_url", "resend_interval_s",
 _WORKER_KEYS = {
     "app_id", "web_host", "web_port", "batch_size", "batch_within_s", "watermark_interval_s",
     "data_dir", "delivery_retries", "delivery_timeout_s", "notify_max_age_s",
-    "session_timeout_s", "instance_id",
+    "session_timeout_s", "instance_id", "stall_exit_s",
 }
 
 
@@ -299,6 +300,7 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         data_dir=Path(pick("BUZZWATCH_DATA_DIR", worker.get("data_dir", DEFAULTS.data_dir))),
         notify_max_age_s=float(worker.get("notify_max_age_s", DEFAULTS.notify_max_age_s)),
         session_timeout_s=float(worker.get("session_timeout_s", DEFAULTS.session_timeout_s)),
+        stall_exit_s=float(worker.get("stall_exit_s", DEFAULTS.stall_exit_s)),
         instance_id=pick("BUZZWATCH_INSTANCE_ID", worker.get("instance_id")) or None,
         teams_url=teams,
         json_webhook_url=pick("BUZZWATCH_JSON_WEBHOOK_URL", oncall.get("json_webhook_url")),

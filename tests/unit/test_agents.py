@@ -171,3 +171,34 @@ def test_notify_books_an_opened_alert_and_keeps_spam_reports_out_of_the_book(wor
     desk = parts.oncall
     assert [e["alert_id"] for e in desk.entries()] == [opened["alert_id"]]
     assert desk.entry(opened["alert_id"])["deadline_ms"] > 0
+
+
+def test_a_partition_with_records_waiting_and_none_processed_stops_the_worker(worker, monkeypatch):
+    """Crash-only recovery from a stalled consumer: records wait on a raw partition and none
+    reached the agent for ``stall_exit_s``: exit without committing (the supervisor restarts)."""
+    import agents.ingest
+    import time as _time
+
+    parts, sent = worker
+    exits = []
+    monkeypatch.setattr(agents.ingest, "die_without_commit", lambda log, stage, exc: exits.append(str(exc)))
+    topic = parts.topics.mentions.get_topic_name()
+
+    class Consumer:
+        def assignment(self):
+            from faust.types import TP
+            return {TP(topic, 0)}
+
+        def highwater(self, tp):
+            return 9
+
+        async def position(self, tp):
+            return 5
+
+    parts.app.consumer = Consumer()  # type: ignore[assignment]
+    run(parts.ingest_agent.refresh_watermarks())  # first look: the clock starts
+    assert exits == []
+    real = _time.time
+    monkeypatch.setattr(agents.ingest.time, "time", lambda: real() + parts.settings.stall_exit_s + 1)
+    run(parts.ingest_agent.refresh_watermarks())
+    assert exits and "4 records waiting" in exits[0]
