@@ -51,6 +51,23 @@ def worker(tmp_path):
     return parts, sent
 
 
+def consumer_stub(topic: str, *, highwater: int, position: int):
+    """The consumer's view of raw partition 0 that the watermark timer reads."""
+    from faust.types import TP
+
+    class Consumer:
+        def assignment(self):
+            return {TP(topic, 0)}
+
+        def highwater(self, tp):
+            return highwater
+
+        async def position(self, tp):
+            return position
+
+    return Consumer
+
+
 def agent(parts, name):
     return parts.app.agents[name]
 
@@ -86,17 +103,7 @@ def test_a_caught_up_silent_partition_is_declared_idle_by_the_timer(worker):
     parts, sent = worker
     topic = parts.topics.mentions.get_topic_name()
 
-    class Consumer:
-        def assignment(self):
-            from faust.types import TP
-            return {TP(topic, 0)}
-
-        def highwater(self, tp):
-            return 5
-
-        async def position(self, tp):
-            return 5
-
+    Consumer = consumer_stub(topic, highwater=5, position=5)
     parts.app.consumer = Consumer()  # type: ignore[assignment]
     run(parts.ingest_agent.refresh_watermarks())
     (marker,) = [decode_scored(r["value"]) for r in sent["scored"].records]
@@ -184,18 +191,7 @@ def test_a_partition_with_records_waiting_and_none_processed_stops_the_worker(wo
     monkeypatch.setattr(agents.ingest, "die_without_commit", lambda log, stage, exc: exits.append(str(exc)))
     topic = parts.topics.mentions.get_topic_name()
 
-    class Consumer:
-        def assignment(self):
-            from faust.types import TP
-            return {TP(topic, 0)}
-
-        def highwater(self, tp):
-            return 9
-
-        async def position(self, tp):
-            return 5
-
-    parts.app.consumer = Consumer()  # type: ignore[assignment]
+    parts.app.consumer = consumer_stub(topic, highwater=9, position=5)()  # type: ignore[assignment]
     run(parts.ingest_agent.refresh_watermarks())  # first look: the clock starts
     assert exits == []
     real = _time.time
