@@ -269,6 +269,18 @@ class BrokerTls:
         return "\n".join(lines) + "\n"
 
 
+def _terminate(proc: subprocess.Popen | None, timeout_s: float) -> None:
+    """SIGTERM (Kafka shuts down cleanly), SIGKILL after ``timeout_s``; no-op if not running."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
 class LocalKafka:
     """One single-node Kafka (broker + controller in one JVM) on 127.0.0.1.
 
@@ -367,15 +379,7 @@ class LocalKafka:
             if fmt.returncode != 0:
                 raise KafkaError(f"formatting Kafka storage in {self.data_dir} failed:\n"
                                  f"{fmt.stdout[-2000:]}\n{fmt.stderr[-2000:]}")
-            attached = not detach and threading.current_thread() is threading.main_thread()
-            with self.log_path.open("ab") as log:
-                self.proc = subprocess.Popen(
-                    self._java(libs, "kafka.Kafka", str(props), heap=self.heap),
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    # own session: a Ctrl-C in the terminal reaches Python, which stops the broker in order
-                    start_new_session=True,
-                    preexec_fn=_die_with_parent if attached and sys.platform == "linux" else None,
-                )
+            self._launch(libs, attached=not detach and threading.current_thread() is threading.main_thread())
             if not detach:
                 atexit.register(self.stop)
             self._wait_ready(timeout_s)
@@ -431,15 +435,20 @@ class LocalKafka:
         """SIGTERM (Kafka shuts down cleanly), SIGKILL after ``timeout_s``; idempotent."""
         atexit.unregister(self.stop)
         proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+        _terminate(proc, timeout_s)
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def _launch(self, libs: Path, *, attached: bool) -> None:
+        """Start the broker process on the formatted data dir (``server.properties`` in it)."""
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                self._java(libs, "kafka.Kafka", str(self.data_dir / "server.properties"), heap=self.heap),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                # own session: a Ctrl-C in the terminal reaches Python, which stops the broker in order
+                start_new_session=True,
+                preexec_fn=_die_with_parent if attached and sys.platform == "linux" else None,
+            )
 
     def restart(self, down_s: float = 0.0, timeout_s: float = START_TIMEOUT_S) -> str:
         """Stop the broker cleanly, stay down ``down_s`` seconds, and start it again on the same
@@ -447,20 +456,9 @@ class LocalKafka:
         if self.proc is None:
             raise KafkaError("the local broker is not started")
         proc, self.proc = self.proc, None
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        _terminate(proc, STOP_TIMEOUT_S)
         time.sleep(down_s)
-        attached = threading.current_thread() is threading.main_thread()
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                self._java(resolve_jars(), "kafka.Kafka", str(self.data_dir / "server.properties"), heap=self.heap),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=_die_with_parent if attached and sys.platform == "linux" else None,
-            )
+        self._launch(resolve_jars(), attached=threading.current_thread() is threading.main_thread())
         self._wait_ready(timeout_s)
         return self.bootstrap
 

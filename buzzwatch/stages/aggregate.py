@@ -187,16 +187,20 @@ class AggregateStage:
     def forget(self, partitions: Iterable[int] | None = None) -> list[str]:
         """Drop cached brands (of ``partitions``, or all) after a rebalance; return them."""
         parts = None if partitions is None else set(partitions)
-        gone = [b for b in self.cache if parts is None or self.partitions.get(b, self.partition_of(b)) in parts]
+        gone = [b for b in self.cache if parts is None or self.partition(b) in parts]
         for b in gone:
             del self.cache[b]
         return gone
+
+    def partition(self, brand: str) -> int:
+        """The scored partition a brand lives on (as seen in its records, else the partitioner)."""
+        return self.partitions.get(brand, self.partition_of(brand))
 
     def owns(self, partition: int) -> bool:
         return self.owned is None or partition in self.owned
 
     def owned_brand(self, brand: str) -> bool:
-        return self.owns(self.partitions.get(brand, self.partition_of(brand)))
+        return self.owns(self.partition(brand))
 
     def brands_on(self, partition: int) -> list[str]:
         return sorted(b for b, p in self.partitions.items() if p == partition)
