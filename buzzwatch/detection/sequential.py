@@ -129,6 +129,7 @@ class Cusums:
     calm: float = 0.0
     start_ms: int | None = None  # start of the run that leads the buzz evidence
     vstart_ms: int | None = None  # same for the volume run
+    since_ms: int | None = None  # the evidence counts from here (the last reset): older intervals are spent
 
     def score(self, sentiment_known: bool, share_factor: float = 1.0) -> float:
         """Accumulated evidence of a bad buzz, log10 units (compare with the severity thresholds).
@@ -154,14 +155,15 @@ class Cusums:
         start = self.start_ms if (self.start_ms is not None and buzz > 0) else (start_ms if buzz > 0 else None)
         vstart = self.vstart_ms if (self.vstart_ms is not None and v > 0) else (start_ms if v > 0 else None)
         calm = max(0.0, self.calm - step.buzz(sentiment_known))
-        return Cusums(a, b, v, min(calm, calm_cap, cap), start, vstart)
+        return Cusums(a, b, v, min(calm, calm_cap, cap), start, vstart, self.since_ms)
 
-    def reset(self) -> "Cusums":
-        return Cusums()
+    def reset(self, at_ms: int | None = None) -> "Cusums":
+        """Fresh evidence from ``at_ms`` on: nothing before it counts again (not even in a window)."""
+        return Cusums(since_ms=at_ms)
 
     def to_list(self) -> list:
         return [round(self.negative, 4), round(self.share, 4), round(self.volume, 4), round(self.calm, 4),
-                self.start_ms, self.vstart_ms]
+                self.start_ms, self.vstart_ms] + ([self.since_ms] if self.since_ms is not None else [])
 
     @classmethod
     def from_list(cls, x: list | None) -> "Cusums":

@@ -40,7 +40,7 @@ evidence (``sequential.py``), the alert lifecycle (``lifecycle.py``) and the evi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from urllib.parse import quote
 
 from buzzwatch.detection.baseline import Baseline, BaselineParams
@@ -275,7 +275,7 @@ def _signals(config: DetectionConfig, st: DetectorState, iv: _Interval) -> _Sign
         cus = cus.update(p, step, iv.sentiment_known, iv.summary.start_ms,
                          calm_cap=2 * config.lifecycle.resolve_score * LN10)
     score = (cus.score(iv.sentiment_known, p.watch_score / p.share_score) if iv.sentiment_known
-             else _volume_scan(p, base, iv.ring, iv.minutes))
+             else _volume_scan(p, base, _fresh(iv.ring, cus.since_ms), iv.minutes))
     score = score if iv.warm else 0.0
     k5 = max(1, round(5 / iv.minutes))
     last5, prev5 = _last(iv.ring, k5, R_MENTIONS), _last(iv.ring[:-k5], k5, R_MENTIONS)
@@ -316,7 +316,11 @@ def _lifecycle(config: DetectionConfig, st: DetectorState, iv: _Interval, sig: _
                                                     sig.velocity, ev, st.terms, episode)))
     if any(kind == "resolved" for kind, _ in transitions):
         ev = None
-        cus = cus.reset()  # a new wave starts from fresh evidence: alerted as soon as it crosses the bar
+        cus = cus.reset(summary.end_ms)  # a new wave starts from fresh evidence: alerted as soon as it crosses the bar
+    elif not life.open and sig.severity >= 1:
+        # muted by the cooldown (an echo of the episode just closed): its intervals are spent, so
+        # the echo cannot open an alert later through a long window once the cooldown is over
+        cus = replace(cus, since_ms=summary.end_ms)
     return life, transitions, ev, cus, events
 
 
@@ -328,7 +332,7 @@ def _learn(config: DetectionConfig, st: DetectorState, iv: _Interval, life: Life
     unusual_run = st.unusual_run + summary.length_ms // MINUTE_MS if suspected else 0
     if unusual_run >= config.relearn_minutes and not life.open:
         suspected, unusual_run = False, 0
-        cus = cus.reset()  # a lasting change without an alert: the new normal, learnt from here
+        cus = cus.reset(summary.end_ms)  # a lasting change without an alert: the new normal, learnt from here
     resolved = any(kind == "resolved" for kind, _ in transitions)
     if resolved and summary.end_ms - (st.lifecycle.episode or {}).get("start", summary.end_ms) \
             >= config.lifecycle.max_episode_minutes * MINUTE_MS:
@@ -342,6 +346,12 @@ def _learn(config: DetectionConfig, st: DetectorState, iv: _Interval, life: Life
             base = base.learn_dispersion(0, org.mentions, iv.expected, iv.minutes, config.baseline)
         terms = terms.learn(summary.terms, summary.mentions)
     return base, terms, unusual_run, cus
+
+
+def _fresh(ring: list[list], since_ms: int | None) -> list[list]:
+    """The ring's intervals that still count as evidence: those after the last reset (a resolved
+    episode's intervals must not open it again through a long window)."""
+    return ring if since_ms is None else [r for r in ring if r[R_START] >= since_ms]
 
 
 def _volume_scan(p: DetectorParams, base: Baseline, ring: list[list], minutes: float) -> float:

@@ -10,6 +10,7 @@ from buzzwatch.offline.counts import backtest_summaries
 from buzzwatch.detection.step import DetectionConfig, initial_state, observe
 from buzzwatch.stages.summary import MinuteSummary, TopPost
 from buzzwatch.offline.simulate import _diurnal
+from buzzwatch.timeutil import format_timestamp
 
 T0 = 1_794_000_000_000 - 1_794_000_000_000 % 86_400_000  # midnight UTC
 CFG = DetectionConfig()
@@ -221,3 +222,32 @@ def test_a_state_written_by_the_previous_detector_version_is_carried_on():
     old["lc"] = {"ep": None, "cd": None}
     new_state, a, _ = observe(CFG, old, minute(300, 30))
     assert a.expected_per_min > 0 and len(new_state["r"][0]) == 7 and "cu" in new_state
+
+
+def counts(rows: list[int], every_min: int = 5) -> list[MinuteSummary]:
+    """A count series without sentiment (a NAB-style file): one row per ``every_min`` minutes."""
+    return [MinuteSummary(brand="acme", start_ms=T0 + i * every_min * 60_000, mentions=c, length_ms=every_min * 60_000)
+            for i, c in enumerate(rows)]
+
+
+def test_an_echo_muted_by_the_cooldown_does_not_open_an_alert_once_the_cooldown_is_over():
+    # counts only: a spike opens and resolves; a second spike of the same size comes inside the
+    # cooldown (muted: an echo); when the cooldown ends, the echo is still inside the hour-long
+    # window, but traffic is back to normal: no alert may open on it
+    from buzzwatch.timeutil import parse_timestamp_ms
+
+    quiet = [10 + i % 3 for i in range(2 * 288)]
+    first = quiet + [300] + [10 + i % 3 for i in range(24)]
+    events = run(counts(first))
+    resolved = next(e for e in events if e["event"] == "resolved")
+    cooldown_end = parse_timestamp_ms(resolved["detected_at"]) + CFG.lifecycle.cooldown_minutes * 60_000
+    echo_row = (cooldown_end - T0) // 300_000 - 6  # half an hour before the cooldown ends
+    rows = quiet + [300] + [10 + i % 3 for i in range(echo_row - len(quiet) - 1)] + [300] + [10 + i % 3 for i in range(48)]
+    events = run(counts(rows))
+    assert [e["event"] for e in events] == ["opened", "resolved"]
+
+
+def test_a_count_series_spike_opens_one_alert_at_the_spike():
+    rows = [10 + i % 3 for i in range(2 * 288)] + [300] + [10 + i % 3 for i in range(48)]
+    opened = [e for e in run(counts(rows)) if e["event"] == "opened"]
+    assert [e["detected_at"] for e in opened] == [format_timestamp(T0 + (2 * 288 + 1) * 300_000)]

@@ -100,3 +100,10 @@ def test_calm_evidence_is_capped_so_one_buzz_interval_stops_the_calm():
 def test_state_is_a_small_json_list():
     c = Cusums(1.0, 2.0, 3.0, 0.5, 60_000, None)
     assert Cusums.from_list(c.to_list()) == c and Cusums.from_list(None) == Cusums()
+
+
+def test_a_reset_remembers_from_when_the_evidence_counts_and_survives_json():
+    c = Cusums(1.0, 2.0, 3.0, 0.5, 60_000, 60_000).reset(at_ms=120_000)
+    assert c.score(True) == 0 and c.since_ms == 120_000
+    assert Cusums.from_list(c.to_list()) == c
+    assert Cusums.from_list(Cusums().to_list()) == Cusums()  # older states (six values) read alike
