@@ -46,6 +46,7 @@ from urllib.parse import quote
 from buzzwatch.detection.baseline import Baseline, BaselineParams
 from buzzwatch.detection.score import DetectorParams, Window, growth, window_signals
 from buzzwatch.detection.evidence import Evidence, TermBaseline, recent_posts
+from buzzwatch.detection.peaks import VolumePeaks
 from buzzwatch.detection.lifecycle import DEFAULT_PLAYBOOK, Lifecycle, LifecycleParams, make_event
 from buzzwatch.timeutil import MINUTE_MS, format_timestamp
 from buzzwatch.detection.sequential import LN10, Cusums, step_llr
@@ -148,6 +149,7 @@ class DetectorState:
     unusual_run: int  # minutes the evidence has been building up without an alert
     cusums: Cusums
     spam: dict | None  # the running spam/troll episode (SpamEpisode dict)
+    peaks: VolumePeaks = field(default_factory=VolumePeaks)  # daily highest rates (kept without sentiment only)
 
     @classmethod
     def new(cls) -> "DetectorState":
@@ -159,14 +161,14 @@ class DetectorState:
             baseline=Baseline.from_dict(d["b"]), ring=[list(r) for r in d["r"]], lifecycle=Lifecycle.from_dict(d["lc"]),
             evidence=Evidence.from_dict(d["ev"]) if d["ev"] else None, recent_posts=d["rp"],
             terms=TermBaseline.from_dict(d["tb"]), sentiment_known=bool(d["sk"]), unusual_run=d["ux"],
-            cusums=Cusums.from_list(d.get("cu")), spam=d.get("sp"),
+            cusums=Cusums.from_list(d.get("cu")), spam=d.get("sp"), peaks=VolumePeaks.from_list(d.get("pk")),
         )
 
     def to_dict(self) -> dict:
         return {"b": self.baseline.to_dict(), "r": self.ring, "lc": self.lifecycle.to_dict(),
                 "ev": self.evidence.to_dict() if self.evidence else None, "rp": self.recent_posts,
                 "tb": self.terms.to_dict(), "sk": self.sentiment_known, "ux": self.unusual_run,
-                "cu": self.cusums.to_list(), "sp": self.spam}
+                "cu": self.cusums.to_list(), "sp": self.spam, "pk": self.peaks.to_list()}
 
 
 def initial_state() -> dict:
@@ -233,7 +235,7 @@ def observe(config: DetectionConfig, state: dict, summary: MinuteSummary) -> tup
     spam_state, spam_events = _spam_step(config, st.spam, summary, iv.ring, iv.org, iv.minutes)
     base, terms, unusual_run, cus = _learn(config, st, iv, life, transitions, cus)
     new = DetectorState(base, iv.ring, life, ev, recent_posts(st.recent_posts, organic(summary, iv.org)), terms,
-                        iv.sentiment_known, unusual_run, cus, spam_state)
+                        iv.sentiment_known, unusual_run, cus, spam_state, _peaks(config, st, iv))
     onset = sig.cusums.start_ms if sig.cusums.start_ms is not None else summary.start_ms
     assessment = Assessment(
         brand=summary.brand, end_ms=summary.end_ms,
@@ -284,7 +286,17 @@ def _signals(config: DetectionConfig, st: DetectorState, iv: _Interval) -> _Sign
     reach_last5 = _last(iv.ring, k5, R_REACH)
     reach_boost = reach_last5 >= p.reach_min and reach_last5 >= p.reach_factor * base.reach * k5 * iv.minutes
     severity = p.severity(score, reach_boost, fast) if iv.warm else 0
+    if not iv.sentiment_known and not st.peaks.is_record(iv.org.mentions / iv.minutes, iv.summary.start_ms,
+                                                         p.record_days):
+        severity = 0  # volume alone: only a volume the brand has not reached in record_days is news
     return _Signals(cus, score, severity, velocity)
+
+
+def _peaks(config: DetectionConfig, st: DetectorState, iv: _Interval) -> VolumePeaks:
+    """Without sentiment, every interval's rate (alerted or not) goes into the daily peaks."""
+    if iv.sentiment_known:
+        return VolumePeaks()
+    return st.peaks.add(iv.summary.start_ms, iv.org.mentions / iv.minutes, config.detector.record_days)
 
 
 def _lifecycle(config: DetectionConfig, st: DetectorState, iv: _Interval, sig: _Signals):
