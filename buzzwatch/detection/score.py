@@ -21,7 +21,9 @@ x its expected volume and ``min_excess`` more mentions than expected.
 
 **Volume-only mode** (sentiment unknown, e.g. NAB count files: no scored mention ever seen):
 the score is the volume surprise divided by ``volume_only_scale`` (volume alone is weaker
-evidence of a *bad* buzz).
+evidence of a *bad* buzz); the detector (``step.py``) also asks for a volume the brand has not
+reached in ``record_days`` days before it gives a severity (``peaks.py``: real counts are
+heavy-tailed, and only what tops the series' own recent past stands out).
 
 **Severity**: 1 watch, 2 warning, 3 critical at score thresholds; one level more when the
 reach of the last 5 minutes is far above usual (big accounts piling in) and one more when the

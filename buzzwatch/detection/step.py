@@ -14,7 +14,8 @@ evidence (``sequential.py``), the alert lifecycle (``lifecycle.py``) and the evi
 3. sequential evidence: CUSUMs of the negative-volume and negative-share likelihood ratios,
    so a ramp is caught when the evidence accumulated since it started crosses the bar (hours
    at 0.1 mention/min, minutes at 100/min); the buzz score is that evidence in log10 units
-   (without sentiment, counts files: the most surprising recent window's volume, scaled down);
+   (without sentiment, counts files: the most surprising recent window's volume, scaled down,
+   and an alert also needs a volume not reached in ``record_days``: ``peaks.py``);
    quiet until ``warmup_minutes`` of history are learnt;
 4. lifecycle transitions, each one a JSON event with its evidence; an episode resolves once
    the evidence of usual traffic is back (``resolve_score``) for ``resolve_minutes``; the
@@ -85,6 +86,10 @@ class DetectionConfig:
         Traceback (most recent call last):
         ...
         ValueError: [detector]: unknown key(s) watch; known: ...
+        >>> DetectionConfig.from_dict({"record_days": 1.5})
+        Traceback (most recent call last):
+        ...
+        ValueError: [detector]: record_days must be a whole number of days >= 0 (0: off), got 1.5
         """
         detector = dict(detector or {})
         alerting = dict(alerting or {})
@@ -109,6 +114,9 @@ class DetectionConfig:
         kw = {k: v for k, v in detector.items() if k in own}
         for k in alert_keys & set(alerting):
             kw[k] = tuple(alerting[k]) if k == "playbook" else alerting[k]
+        days = detector.get("record_days", 0)
+        if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+            raise ValueError(f"[detector]: record_days must be a whole number of days >= 0 (0: off), got {days!r}")
         return cls(detector=DetectorParams(**pick("detector")), baseline=BaselineParams(**pick("baseline")),
                    lifecycle=LifecycleParams(**pick("lifecycle")), spam=SpamParams(**pick("spam")), **kw)
 

@@ -251,3 +251,18 @@ def test_a_count_series_spike_opens_one_alert_at_the_spike():
     rows = [10 + i % 3 for i in range(2 * 288)] + [300] + [10 + i % 3 for i in range(48)]
     opened = [e for e in run(counts(rows)) if e["event"] == "opened"]
     assert [e["detected_at"] for e in opened] == [format_timestamp(T0 + (2 * 288 + 1) * 300_000)]
+
+
+def test_without_sentiment_a_spike_no_bigger_than_one_of_the_last_two_weeks_does_not_alert():
+    # heavy-tailed counts: a spike that is rare for its hour but that the series reached a few
+    # days ago (alerted or not) is not news; a bigger one is
+    quiet = lambda n: [10 + i % 3 for i in range(n)]  # noqa: E731
+    rows = quiet(2 * 288) + [300] + quiet(3 * 288) + [280] + quiet(288) + [400] + quiet(48)
+    opened = [e["detected_at"] for e in run(counts(rows)) if e["event"] == "opened"]
+    first, bigger = 2 * 288 + 1, 2 * 288 + 1 + 3 * 288 + 1 + 288 + 1
+    assert opened == [format_timestamp(T0 + first * 300_000), format_timestamp(T0 + bigger * 300_000)]
+
+
+def test_with_sentiment_no_record_is_needed_a_second_wave_of_the_same_size_alerts():
+    events = run(waves(days=3, starts=[600, 600 + 8 * 60], length=60, factor=7.0, neg_share=0.7))
+    assert [e["event"] for e in events].count("opened") == 2
