@@ -1,22 +1,26 @@
-"""The highest volume a brand reached in each of its last days: "has it ever been this loud lately?"
+"""The highest volumes a brand reached in each of its last days: "has it ever been this loud lately?"
 
 Why: without sentiment (count files such as NAB's), volume is the only evidence, and real
 counts are heavy-tailed: a spike that is astronomically unlikely for its hour under any count
 model happens dozens of times a month (a bot, a link shared once). What stands out of a series
-is a volume its own recent past never reached. So a volume-only alert also needs a new record:
-a rate above every interval of the last ``record_days`` days. The threshold is learnt from the
-series' own past only, and an alerted spike raises it too: the same spike again tomorrow is
-not news, a bigger one is.
+is a volume its own recent past never reached. So a volume-only alert also needs a new record
+over the last ``record_days`` days: either the interval's rate (a spike) or the brand's mean
+rate over the last hours (a sustained rise: a day of traffic at a level never held that long).
+The threshold is learnt from the series' own past only, and an alerted spike raises it too:
+the same spike again tomorrow is not news, a bigger one is.
 
-Kept as one maximum per UTC day (at most ``days + 1`` small pairs), so the state stays small.
+Kept as one maximum per UTC day and kind of rate (at most ``days + 1`` short rows), so the
+state stays small.
 
 >>> pk = VolumePeaks.new()
->>> for day, rate in [(0, 30.0), (1, 80.0), (2, 20.0)]:
-...     pk = pk.add(day * 86_400_000 + 3_600_000, rate, days=14)
+>>> for day, rates in [(0, (30.0, 10.0)), (1, (80.0, 12.0)), (2, (20.0, 15.0))]:
+...     pk = pk.add(day * 86_400_000 + 3_600_000, rates, days=14)
 >>> pk.record(3 * 86_400_000, days=14), pk.record(3 * 86_400_000, days=1)
-(80.0, 20.0)
->>> pk.is_record(90.0, 3 * 86_400_000, days=14), pk.is_record(50.0, 3 * 86_400_000, days=14)
+((80.0, 15.0), (20.0, 15.0))
+>>> pk.records((90.0, 5.0), 3 * 86_400_000, days=14)  # a spike above any of the last two weeks
 (True, False)
+>>> pk.records((50.0, 16.0), 3 * 86_400_000, days=14)  # a mean rate above any
+(False, True)
 """
 
 from __future__ import annotations
@@ -28,36 +32,41 @@ from buzzwatch.timeutil import DAY_MS
 
 @dataclass(frozen=True)
 class VolumePeaks:
-    """``(UTC day number, highest rate per minute that day)``, oldest first."""
+    """``(UTC day number, (highest rate of each kind that day))``, oldest first (rates per minute)."""
 
-    days: tuple[tuple[int, float], ...] = ()
+    days: tuple[tuple[int, tuple[float, ...]], ...] = ()
 
     @classmethod
     def new(cls) -> "VolumePeaks":
         return cls()
 
-    def record(self, now_ms: int, days: int) -> float:
-        """Highest rate of the last ``days`` days before ``now_ms``'s day, and of that day so far."""
+    def record(self, now_ms: int, days: int) -> tuple[float, ...]:
+        """Highest rate of each kind over the last ``days`` days before ``now_ms``'s day and that
+        day so far (empty before anything was learnt)."""
         today = now_ms // DAY_MS
-        return max((peak for day, peak in self.days if today - days <= day <= today), default=0.0)
+        rows = [rates for day, rates in self.days if today - days <= day <= today]
+        return tuple(max(col) for col in zip(*rows)) if rows else ()
 
-    def is_record(self, rate: float, now_ms: int, days: int) -> bool:
-        """A rate above everything seen in the last ``days`` days (``days = 0``: always)."""
-        return days <= 0 or rate > self.record(now_ms, days)
+    def records(self, rates: tuple[float, ...], now_ms: int, days: int) -> tuple[bool, ...]:
+        """For each rate: is it above all of its kind in the last ``days`` days (``days = 0``: yes)."""
+        if days <= 0:
+            return tuple(True for _ in rates)
+        best = self.record(now_ms, days)
+        return tuple(r > (best[i] if i < len(best) else 0.0) for i, r in enumerate(rates))
 
-    def add(self, ms: int, rate: float, days: int) -> "VolumePeaks":
-        """Learn one interval's rate (per minute); days older than ``days`` are forgotten."""
+    def add(self, ms: int, rates: tuple[float, ...], days: int) -> "VolumePeaks":
+        """Learn one interval's rates; days older than ``days`` are forgotten."""
         today = ms // DAY_MS
-        kept = [(d, p) for d, p in self.days if d >= today - days]
-        if kept and kept[-1][0] == today:
-            kept[-1] = (today, max(kept[-1][1], rate))
+        kept = [(d, r) for d, r in self.days if d >= today - days]
+        if kept and kept[-1][0] == today and len(kept[-1][1]) == len(rates):
+            kept[-1] = (today, tuple(max(a, b) for a, b in zip(kept[-1][1], rates)))
         else:
-            kept.append((today, rate))
+            kept = [(d, r) for d, r in kept if d != today] + [(today, tuple(rates))]
         return VolumePeaks(tuple(kept))
 
     def to_list(self) -> list:
-        return [[d, round(p, 4)] for d, p in self.days]
+        return [[d, [round(x, 4) for x in r]] for d, r in self.days]
 
     @classmethod
     def from_list(cls, x: list | None) -> "VolumePeaks":
-        return cls(tuple((int(d), float(p)) for d, p in x)) if x else cls()
+        return cls(tuple((int(d), tuple(float(v) for v in r)) for d, r in x)) if x else cls()

@@ -14,8 +14,8 @@ evidence (``sequential.py``), the alert lifecycle (``lifecycle.py``) and the evi
 3. sequential evidence: CUSUMs of the negative-volume and negative-share likelihood ratios,
    so a ramp is caught when the evidence accumulated since it started crosses the bar (hours
    at 0.1 mention/min, minutes at 100/min); the buzz score is that evidence in log10 units
-   (without sentiment, counts files: the most surprising recent window's volume, scaled down,
-   and an alert also needs a volume not reached in ``record_days``: ``peaks.py``);
+   (without sentiment, counts files: volume only, scaled down, and only when the volume tops
+   what the series reached in its last ``record_days``: ``peaks.py``);
    quiet until ``warmup_minutes`` of history are learnt;
 4. lifecycle transitions, each one a JSON event with its evidence; an episode resolves once
    the evidence of usual traffic is back (``resolve_score``) for ``resolve_minutes``; the
@@ -89,7 +89,7 @@ class DetectionConfig:
         >>> DetectionConfig.from_dict({"record_days": 1.5})
         Traceback (most recent call last):
         ...
-        ValueError: [detector]: record_days must be a whole number of days >= 0 (0: off), got 1.5
+        ValueError: [detector]: record_days must be a whole number >= 0 (0: off), got 1.5
         """
         detector = dict(detector or {})
         alerting = dict(alerting or {})
@@ -114,9 +114,10 @@ class DetectionConfig:
         kw = {k: v for k, v in detector.items() if k in own}
         for k in alert_keys & set(alerting):
             kw[k] = tuple(alerting[k]) if k == "playbook" else alerting[k]
-        days = detector.get("record_days", 0)
-        if isinstance(days, bool) or not isinstance(days, int) or days < 0:
-            raise ValueError(f"[detector]: record_days must be a whole number of days >= 0 (0: off), got {days!r}")
+        for key in ("record_days", "sustained_minutes"):
+            n = detector.get(key, 0)
+            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                raise ValueError(f"[detector]: {key} must be a whole number >= 0 (0: off), got {n!r}")
         return cls(detector=DetectorParams(**pick("detector")), baseline=BaselineParams(**pick("baseline")),
                    lifecycle=LifecycleParams(**pick("lifecycle")), spam=SpamParams(**pick("spam")), **kw)
 
@@ -158,6 +159,7 @@ class DetectorState:
     cusums: Cusums
     spam: dict | None  # the running spam/troll episode (SpamEpisode dict)
     peaks: VolumePeaks = field(default_factory=VolumePeaks)  # daily highest rates (kept without sentiment only)
+    mean_rate: float = 0.0  # mentions/min, EW over ``sustained_minutes`` (kept without sentiment only)
 
     @classmethod
     def new(cls) -> "DetectorState":
@@ -170,13 +172,14 @@ class DetectorState:
             evidence=Evidence.from_dict(d["ev"]) if d["ev"] else None, recent_posts=d["rp"],
             terms=TermBaseline.from_dict(d["tb"]), sentiment_known=bool(d["sk"]), unusual_run=d["ux"],
             cusums=Cusums.from_list(d.get("cu")), spam=d.get("sp"), peaks=VolumePeaks.from_list(d.get("pk")),
+            mean_rate=d.get("mr", 0.0),
         )
 
     def to_dict(self) -> dict:
         return {"b": self.baseline.to_dict(), "r": self.ring, "lc": self.lifecycle.to_dict(),
                 "ev": self.evidence.to_dict() if self.evidence else None, "rp": self.recent_posts,
                 "tb": self.terms.to_dict(), "sk": self.sentiment_known, "ux": self.unusual_run,
-                "cu": self.cusums.to_list(), "sp": self.spam, "pk": self.peaks.to_list()}
+                "cu": self.cusums.to_list(), "sp": self.spam, "pk": self.peaks.to_list(), "mr": round(self.mean_rate, 4)}
 
 
 def initial_state() -> dict:
@@ -243,7 +246,7 @@ def observe(config: DetectionConfig, state: dict, summary: MinuteSummary) -> tup
     spam_state, spam_events = _spam_step(config, st.spam, summary, iv.ring, iv.org, iv.minutes)
     base, terms, unusual_run, cus = _learn(config, st, iv, life, transitions, cus)
     new = DetectorState(base, iv.ring, life, ev, recent_posts(st.recent_posts, organic(summary, iv.org)), terms,
-                        iv.sentiment_known, unusual_run, cus, spam_state, _peaks(config, st, iv))
+                        iv.sentiment_known, unusual_run, cus, spam_state, *_volume_records(config, st, iv))
     onset = sig.cusums.start_ms if sig.cusums.start_ms is not None else summary.start_ms
     assessment = Assessment(
         brand=summary.brand, end_ms=summary.end_ms,
@@ -285,7 +288,7 @@ def _signals(config: DetectionConfig, st: DetectorState, iv: _Interval) -> _Sign
         cus = cus.update(p, step, iv.sentiment_known, iv.summary.start_ms,
                          calm_cap=2 * config.lifecycle.resolve_score * LN10)
     score = (cus.score(iv.sentiment_known, p.watch_score / p.share_score) if iv.sentiment_known
-             else _volume_scan(p, base, _fresh(iv.ring, cus.since_ms), iv.minutes))
+             else _volume_only_score(p, st, iv, cus))
     score = score if iv.warm else 0.0
     k5 = max(1, round(5 / iv.minutes))
     last5, prev5 = _last(iv.ring, k5, R_MENTIONS), _last(iv.ring[:-k5], k5, R_MENTIONS)
@@ -294,17 +297,38 @@ def _signals(config: DetectionConfig, st: DetectorState, iv: _Interval) -> _Sign
     reach_last5 = _last(iv.ring, k5, R_REACH)
     reach_boost = reach_last5 >= p.reach_min and reach_last5 >= p.reach_factor * base.reach * k5 * iv.minutes
     severity = p.severity(score, reach_boost, fast) if iv.warm else 0
-    if not iv.sentiment_known and not st.peaks.is_record(iv.org.mentions / iv.minutes, iv.summary.start_ms,
-                                                         p.record_days):
-        severity = 0  # volume alone: only a volume the brand has not reached in record_days is news
     return _Signals(cus, score, severity, velocity)
 
 
-def _peaks(config: DetectionConfig, st: DetectorState, iv: _Interval) -> VolumePeaks:
-    """Without sentiment, every interval's rate (alerted or not) goes into the daily peaks."""
+def _volume_only_score(p: DetectorParams, st: DetectorState, iv: _Interval, cus: Cusums) -> float:
+    """Without sentiment (counts files) volume is the only evidence, and only a volume the
+    series has not reached in ``record_days`` is news (``peaks.py``): a spike above every
+    interval of those days scores the most surprising recent window (``_volume_scan``); a
+    sustained rise, whose mean rate over ``sustained_minutes`` tops every such mean, scores the
+    accumulated volume evidence (the volume CUSUM); both scaled down by ``volume_only_scale``.
+    """
+    spike, sustained = st.peaks.records(_rates(p, st, iv), iv.summary.start_ms, p.record_days)
+    score = _volume_scan(p, st.baseline, _fresh(iv.ring, cus.since_ms), iv.minutes) if spike else 0.0
+    if sustained and p.sustained_minutes > 0:
+        score = max(score, cus.volume / LN10 / p.volume_only_scale)
+    return score
+
+
+def _rates(p: DetectorParams, st: DetectorState, iv: _Interval) -> tuple[float, float]:
+    """(this interval's rate, the mean rate over ``sustained_minutes``), mentions per minute."""
+    rate = iv.org.mentions / iv.minutes
+    if st.baseline.minutes == 0 or p.sustained_minutes <= 0:
+        return rate, rate
+    a = 1.0 - (1.0 - 1.0 / p.sustained_minutes) ** iv.minutes
+    return rate, st.mean_rate + a * (rate - st.mean_rate)
+
+
+def _volume_records(config: DetectionConfig, st: DetectorState, iv: _Interval) -> tuple[VolumePeaks, float]:
+    """Without sentiment, every interval's rates (alerted or not) go into the daily peaks."""
     if iv.sentiment_known:
-        return VolumePeaks()
-    return st.peaks.add(iv.summary.start_ms, iv.org.mentions / iv.minutes, config.detector.record_days)
+        return VolumePeaks(), 0.0
+    rates = _rates(config.detector, st, iv)
+    return st.peaks.add(iv.summary.start_ms, rates, config.detector.record_days), rates[1]
 
 
 def _lifecycle(config: DetectionConfig, st: DetectorState, iv: _Interval, sig: _Signals):
