@@ -110,7 +110,11 @@ def step_llr(p: SequentialParams, *, count: float, negative: float, scored: floa
     p0 = min(usual_share + math.sqrt(usual_share * (1.0 - usual_share) / (share_weight + 1.0)), 0.9)
     m0 = e * frac * p0
     neg = nb_llr(negative, m0, m0 + p.extra * e * frac * p.buzz_negative_share, phi)
-    p1 = (p0 + p.extra * p.buzz_negative_share) / (1.0 + p.extra)
+    # the share a bad buzz would give at the volume observed: the usual mentions plus the extra
+    # ones (at least ``extra``), ``buzz_negative_share`` of those negative; at 4x the volume a
+    # buzz is mostly negative, so a share only a little above usual is no evidence of one
+    extra = max(p.extra, count / e - 1.0)
+    p1 = (p0 + extra * p.buzz_negative_share) / (1.0 + extra)
     p1 = min(max(p1, p0 + 0.1), 0.97)
     share = binomial_llr(negative, scored, p0, p1, p.share_rho)
     return Step(neg, share, vol)

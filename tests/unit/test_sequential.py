@@ -107,3 +107,23 @@ def test_a_reset_remembers_from_when_the_evidence_counts_and_survives_json():
     assert c.score(True) == 0 and c.since_ms == 120_000
     assert Cusums.from_list(c.to_list()) == c
     assert Cusums.from_list(Cusums().to_list()) == Cusums()  # older states (six values) read alike
+
+
+@pytest.mark.parametrize("name, count, negative, evidence", [
+    # 7/min usual at 29 % negative; the volume is up 4x
+    ("neutral news: 4x at about the usual share", 28, 9, "against"),
+    ("a chance bump of the share during news: 43 % at 4x (a buzz at 4x is ~52 %)", 32, 14, "weak"),
+    ("a bad buzz: 4x, 55 % negative", 28, 16, "for"),
+])
+def test_the_share_test_asks_for_the_share_a_buzz_would_have_at_the_volume_observed(name, count, negative, evidence):
+    step = step_llr(P, count=count, negative=negative, scored=count, expected=7.0, usual_share=0.29,
+                    share_weight=1e4, phi=0.05)
+    doubling = P.extra  # what the share test assumed before, whatever the volume
+    p1_fixed = (0.29 + doubling * P.buzz_negative_share) / (1 + doubling)
+    fixed = binomial_llr(negative, count, 0.29 + (0.29 * 0.71 / 1e4) ** 0.5, p1_fixed, P.share_rho)
+    if evidence == "against":
+        assert step.share < 0
+    elif evidence == "weak":
+        assert 0 < step.share < 0.7 * fixed, name  # some evidence, much less than a doubling alternative gives
+    else:
+        assert step.share > LN10, name
