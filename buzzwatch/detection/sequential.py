@@ -20,7 +20,9 @@ Three statistics, each in nats (``/ ln 10`` gives the log10 "score" the severiti
   overdispersion ``phi``, mean ``m0 = expected x usual share`` against
   ``m1 = m0 + extra x expected x buzz_negative_share``;
 * **negative share** (``B``): negatives among the scored mentions, binomial ``p0`` (usual share
-  + one standard error) against ``p1 = (p0 + extra x q) / (1 + extra)``, with an effective
+  + one standard error) against ``p1 = (p0 + x q) / (1 + x)``, the share a buzz would have at
+  the volume observed: ``x`` = the observed excess ``count / expected - 1``, at least
+  ``extra`` (a 4x spike at a share just above usual is news, not a buzz), with an effective
   sample size ``n / (1 + (n - 1) rho)`` (labels within a minute are correlated: 300 of 400
   is strong evidence, not absolute proof); one interval adds at most ``share_step`` (log10),
   so the share has to stay up for a few intervals: a one-minute fluke during a neutral news
