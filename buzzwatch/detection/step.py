@@ -41,6 +41,7 @@ evidence (``sequential.py``), the alert lifecycle (``lifecycle.py``) and the evi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields, replace
 from urllib.parse import quote
 
@@ -288,7 +289,7 @@ def _signals(config: DetectionConfig, st: DetectorState, iv: _Interval) -> _Sign
         cus = cus.update(p, step, iv.sentiment_known, iv.summary.start_ms,
                          calm_cap=2 * config.lifecycle.resolve_score * LN10)
     score = (cus.score(iv.sentiment_known, p.watch_score / p.share_score) if iv.sentiment_known
-             else _volume_only_score(p, st, iv, cus))
+             else _volume_only_score(config, st, iv, cus))
     score = score if iv.warm else 0.0
     k5 = max(1, round(5 / iv.minutes))
     last5, prev5 = _last(iv.ring, k5, R_MENTIONS), _last(iv.ring[:-k5], k5, R_MENTIONS)
@@ -300,34 +301,47 @@ def _signals(config: DetectionConfig, st: DetectorState, iv: _Interval) -> _Sign
     return _Signals(cus, score, severity, velocity)
 
 
-def _volume_only_score(p: DetectorParams, st: DetectorState, iv: _Interval, cus: Cusums) -> float:
+def _volume_only_score(config: DetectionConfig, st: DetectorState, iv: _Interval, cus: Cusums) -> float:
     """Without sentiment (counts files) volume is the only evidence, and only a volume the
     series has not reached in ``record_days`` is news (``peaks.py``): a spike above every
     interval of those days scores the most surprising recent window (``_volume_scan``); a
     sustained rise, whose mean rate over ``sustained_minutes`` tops every such mean, scores the
     accumulated volume evidence (the volume CUSUM); both scaled down by ``volume_only_scale``.
     """
-    spike, sustained = st.peaks.records(_rates(p, st, iv), iv.summary.start_ms, p.record_days)
+    p = config.detector
+    rates = _rates(config, st, iv)
+    spike, sustained = st.peaks.records(rates, iv.summary.start_ms, p.record_days)
     score = _volume_scan(p, st.baseline, _fresh(iv.ring, cus.since_ms), iv.minutes) if spike else 0.0
-    if sustained and p.sustained_minutes > 0:
+    # a sustained rise is a mean rate that tops the record *and* the buzz looked for (the usual
+    # level times 1 + extra): a record by a hair, from the echo of a spike, is not a rise
+    if sustained and p.sustained_minutes > 0 and rates[1] >= (1.0 + p.extra) * st.baseline.level:
         score = max(score, cus.volume / LN10 / p.volume_only_scale)
     return score
 
 
-def _rates(p: DetectorParams, st: DetectorState, iv: _Interval) -> tuple[float, float]:
-    """(this interval's rate, the mean rate over ``sustained_minutes``), mentions per minute."""
+def _rates(config: DetectionConfig, st: DetectorState, iv: _Interval) -> tuple[float, float]:
+    """(this interval's rate, the mean rate over ``sustained_minutes``), mentions per minute.
+
+    The mean is of intervals clipped at ``clip_sd`` standard deviations above their expectation
+    (as the baseline learns them): a sustained level, not the echo of the spikes in it, so that
+    short spikes do not lift the bar a day-long rise has to top.
+    """
+    p = config.detector
     rate = iv.org.mentions / iv.minutes
     if st.baseline.minutes == 0 or p.sustained_minutes <= 0:
         return rate, rate
+    mu = iv.expected
+    sd = math.sqrt(mu + st.baseline.dispersion(0, p.min_dispersion, p.max_dispersion) * mu * mu)
+    clipped = min(iv.org.mentions, mu + config.baseline.clip_sd * sd + 1.0) / iv.minutes
     a = 1.0 - (1.0 - 1.0 / p.sustained_minutes) ** iv.minutes
-    return rate, st.mean_rate + a * (rate - st.mean_rate)
+    return rate, st.mean_rate + a * (clipped - st.mean_rate)
 
 
 def _volume_records(config: DetectionConfig, st: DetectorState, iv: _Interval) -> tuple[VolumePeaks, float]:
     """Without sentiment, every interval's rates (alerted or not) go into the daily peaks."""
     if iv.sentiment_known:
         return VolumePeaks(), 0.0
-    rates = _rates(config.detector, st, iv)
+    rates = _rates(config, st, iv)
     return st.peaks.add(iv.summary.start_ms, rates, config.detector.record_days), rates[1]
 
 
