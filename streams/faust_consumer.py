@@ -15,9 +15,9 @@ is missing at the head, Faust's gap check (``min(acked) - committed > 1``) commi
 the mention is lost.
 
 The fix keeps Faust's loop and changes when the read offset moves: only after the record was
-actually handed to the streams, and only if no seek happened since the batch was fetched.
-Otherwise the rest of the batch is left (it is stale) and the next fetch starts from wherever
-the consumer was sought to. A record handed over twice is harmless (acks are idempotent in
+actually handed to the streams, and only if its partition was not sought since the batch was
+fetched. A record of a partition sought since its batch was fetched is stale: it is skipped and
+comes again from the offset the seek set (other partitions' records in the batch are not). A record handed over twice is harmless (acks are idempotent in
 Faust, state updates are idempotent by mention id here); a record never handed over was the
 bug. ``streams.commit_watch`` stays as the crash-only net for anything else that stops commits.
 """
@@ -35,25 +35,31 @@ class SafeConsumer(aiokafka_driver.Consumer):
     """``faust.transport.drivers.aiokafka.Consumer`` whose fetch loop never marks a record read
     unless the streams received it (see the module docstring)."""
 
-    _seeks: int = 0  # bumped once a seek is done: a batch fetched before it is stale
+    _sought: dict | None = None  # partition -> number of seeks done on it
+
+    def _bump(self, partitions) -> None:
+        if self._sought is None:
+            self._sought = {}
+        for tp in partitions:
+            self._sought[tp] = self._sought.get(tp, 0) + 1
 
     async def perform_seek(self) -> None:
         try:
             await super().perform_seek()
         finally:
-            self._seeks += 1
+            self._bump(self.assignment())  # it seeks every assigned partition to its commit
 
     async def seek(self, partition, offset: int) -> None:
         try:
             await super().seek(partition, offset)
         finally:
-            self._seeks += 1
+            self._bump([partition])
 
     async def seek_wait(self, partitions) -> None:
         try:
             await super().seek_wait(partitions)
         finally:
-            self._seeks += 1
+            self._bump(partitions)
 
     async def _drain_messages(self, fetcher) -> None:  # pragma: no cover - exercised on a real broker
         callback = self.callback
@@ -67,7 +73,7 @@ class SafeConsumer(aiokafka_driver.Consumer):
             while not (consumer_should_stop() or fetcher_should_stop()):
                 self.diag.set_flag("FETCHING")
                 batch = self.getmany(timeout=1.0)
-                seeks = None  # read when the batch arrives (see below)
+                seen = None  # the seek counts when the batch arrived (see below)
                 await self.sleep(0)  # getmany may return at once: let the loop breathe
                 if self.should_stop:
                     continue
@@ -76,12 +82,13 @@ class SafeConsumer(aiokafka_driver.Consumer):
                     if since_yield > 100:
                         await asyncio.sleep(0)
                         since_yield = 0
-                    if seeks is None:
+                    sought = self._sought or {}
+                    if seen is None:
                         # The consumer thread runs calls in order: a seek done before this fetch
-                        # has already bumped the count; one done after it bumps it later.
-                        seeks = self._seeks
-                    elif self._seeks != seeks:
-                        break  # the consumer was sought since this batch was fetched: stale
+                        # has already been counted; one done after it is counted later.
+                        seen = dict(sought)
+                    if sought.get(tp, 0) != seen.get(tp, 0):
+                        continue  # fetched before a seek of its partition: stale, it comes again
                     offset, last = message.offset, read_offset[tp]
                     if last is not None and offset < last:
                         continue  # already handed over (a refetch after a seek)
@@ -92,10 +99,11 @@ class SafeConsumer(aiokafka_driver.Consumer):
                         await self.commit()
                     handing = callback(message)
                     result = await self.wait_first(handing, self.suspend_flow.wait())
-                    if handing not in result.done or self._seeks != seeks:
-                        break  # not handed over (flow suspended), or sought meanwhile: refetch later
+                    if handing not in result.done:
+                        continue  # held back (flow suspended for a rebalance): not read
+                    if (self._sought or {}).get(tp, 0) != seen.get(tp, 0):
+                        continue  # its partition was sought meanwhile: the seek's offset stands
                     read_offset[tp] = offset
-                await batch.aclose()
                 self.diag.unset_flag("FETCHING")
         except self.consumer_stopped_errors:
             if self.transport.app.should_stop:

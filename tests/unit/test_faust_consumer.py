@@ -7,11 +7,13 @@ import asyncio
 from collections import defaultdict
 from types import SimpleNamespace
 
+import pytest
 from mode.services import WaitResults
 
 from streams.faust_consumer import SafeConsumer
 
 TP = ("mentions", 0)
+pytestmark = pytest.mark.timeout(20)
 
 
 class FakeConsumer:
@@ -21,7 +23,7 @@ class FakeConsumer:
     should_stop = False
     _commit_every = None
     _n_acked = 0
-    _seeks = 0
+    _sought = None
 
     def __init__(self, batches, *, suspend_at=None, seek_at=None, seek_to=None):
         self.batches = list(batches)
@@ -43,9 +45,10 @@ class FakeConsumer:
     async def callback(self, message):
         if message.offset == self.seek_at:  # the recovery's seek lands while this one is handed over
             self._read_offset[TP] = self.seek_to
-            self._seeks += 1
+            self._sought = {TP: 1}
         if message.offset == self.suspend_at:
             self.suspend_flow.set()
+        if self.suspend_flow.is_set():
             await asyncio.sleep(3600)  # flow control holds the hand-over: never delivered
         self.handed.append(message.offset)
 
@@ -75,18 +78,38 @@ def test_records_handed_to_the_streams_are_marked_read():
     assert c._read_offset[TP] == 4
 
 
-def test_a_record_the_flow_control_held_back_is_not_marked_read_and_the_rest_of_its_batch_is_left():
+def test_records_the_flow_control_held_back_are_not_marked_read():
     c = drain(FakeConsumer([[10, 11, 12, 13]], suspend_at=11))
     assert c.handed == [10]
     assert c._read_offset[TP] == 10  # 11..13 will be fetched again after the recovery's seek
 
 
-def test_a_seek_during_a_batch_makes_the_rest_of_the_batch_stale():
+def test_a_seek_during_a_batch_makes_the_rest_of_its_partition_stale():
     """The recovery sought back to the committed offset 5 while offset 21 was being handed over:
     21 and the rest of that old batch must not move the read offset past 5 again."""
     c = drain(FakeConsumer([[20, 21, 22, 23], [5, 6, 7]], seek_at=21, seek_to=5))
     assert c.handed == [20, 21, 5, 6, 7]
     assert c._read_offset[TP] == 7
+
+
+def test_a_seek_of_one_partition_leaves_the_others_records_in_the_batch():
+    """A changelog partition sought by the table recovery: the stream partition's records in the
+    same batch are still handed over (nothing would fetch them again)."""
+    other = ("brand_state-changelog", 0)
+    c = FakeConsumer([[1, 2]])
+    c._sought = {other: 3}
+
+    async def getmany(timeout):
+        c.batches.pop(0)
+        yield TP, SimpleNamespace(offset=1, topic=TP[0])
+        c._sought = {other: 4}  # sought while the batch is walked
+        yield other, SimpleNamespace(offset=9, topic=other[0])
+        yield TP, SimpleNamespace(offset=2, topic=TP[0])
+
+    c.getmany = getmany
+    drain(c)
+    assert c.handed == [1, 2]
+    assert c._read_offset[TP] == 2 and c._read_offset[other] is None
 
 
 def test_records_below_the_read_offset_are_skipped_and_holes_in_the_log_are_gaps():
