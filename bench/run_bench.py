@@ -375,7 +375,7 @@ def _watch_closed_minutes(w: K.Worker, paced: Paced, lateness_s: float, tail_s: 
             time.sleep(0.1)
             continue
         last_scrape = t0
-        text = w.metrics_text()
+        text = w.metrics_text("buzzwatch_brand_last_closed_minute_timestamp_seconds")
         now_ms = int(time.time() * 1000)
         scrape_s.append(time.time() - t0)
         for brand, value in _LAST_CLOSED.findall(text):
