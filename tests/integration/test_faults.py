@@ -290,12 +290,13 @@ def test_a_second_worker_joins_and_leaves_with_exact_totals_and_no_stale_gauges(
 
     def split_ownership():
         """Both workers own brands, each brand's gauges come from exactly one of them."""
-        if live.lag() != 0:
-            return None
+        live.no_lag()
         owners = {w: {dict(k[1])["brand"] for k in w.metrics() if k[0] == "buzzwatch_brand_mentions_per_minute"}
                   for w in (a, b)}
         both = owners[a] & owners[b]
-        return owners if owners[a] and owners[b] and not both and owners[a] | owners[b] == set(BRANDS) else None
+        if owners[a] and owners[b] and not both and owners[a] | owners[b] == set(BRANDS):
+            return owners
+        raise AssertionError(f"gauges of a: {sorted(owners[a])}, of b: {sorted(owners[b])}")
 
     owners = a.wait(split_ownership, "partitions split between two workers, one gauge source per brand", timeout=150)
     assert owners[a] and owners[b]
