@@ -58,12 +58,12 @@ WORDS_EN: dict[str, float] = {
     "busy": -0.6, "automated": -0.6, "paid": -0.4, "spent": -0.4, "twice": -0.4, "apparently": -0.3,
     "almost": -0.3,
     # having to call, again: in a message to a brand, contact that did not work the first time
-    "call": -0.3, "calls": -0.3, "called": -0.3, "calling": -0.3, "phone": -0.3, "again": -0.3,
+    "call": -0.3, "calls": -0.3, "called": -0.3, "calling": -0.3, "phone": -0.3,
     "customers": -0.3,  # "is this how you treat your customers"
     # VADER reads the request words that open most complaints as praise
     "help": 0.0, "please": 0.0, "joke": -0.5,
     # service nouns, not opinions ("travel credit", "customer care", "support never answered")
-    "credit": 0.0, "care": 0.0, "support": 0.0, "number": 0.0,
+    "credit": 0.0, "care": 0.0, "number": 0.0,
     # the answer to the brand's question ("yes, still no bag"), not approval
     "yes": 0.0,
 }
