@@ -15,7 +15,8 @@ not 300. So the detector counts *people*, and what is left over is reported on i
   audience (``spam_low_reach``): a copy-paste campaign by new accounts. Many real people
   retweeting an angry post bring their usual (or bigger) audiences and stay a buzz. The
   first copy of each pasted text goes too, and once a campaign is reported every copy of its
-  texts (``top_copies``) is spam until it ends;
+  texts (``top_copies``) is spam until it ends, unless the posters of a text are known to
+  have a real audience (``copy_reach``): a slogan taken up by people while a campaign runs;
 * **pasted texts**: when the followers of each copied text's own posts are known
   (``copy_reach``), a text pasted ``spam_copy_min`` times or more whose posters have far fewer
   followers than the brand's usual audience (``spam_low_reach``) is spam whatever the rest of
@@ -88,7 +89,8 @@ def split(s: MinuteSummary, usual_reach_per_mention: float, p: SpamParams = Spam
         copies = s.duplicate_texts + max(1, len(s.top_copies))  # the pasted texts' first copies too
     copies = max(copies, pasted_copies(s, usual_reach_per_mention, p))
     if known_texts:
-        copies = max(copies, sum(n for text, n in s.top_copies if text in known_texts))
+        real = _posted_by_real_audiences(s, usual_reach_per_mention, p)
+        copies = max(copies, sum(n for text, n in s.top_copies if text in known_texts and text not in real))
     spam = min(max(flood, copies), s.mentions)
     if not spam:
         return Split(s.mentions, s.negative, s.scored, 0, None)
@@ -111,6 +113,15 @@ def pasted_copies(s: MinuteSummary, usual_reach_per_mention: float, p: SpamParam
     reach = dict(s.copy_reach)
     low = p.spam_low_reach * usual_reach_per_mention
     return sum(n for text, n in s.top_copies if n >= p.spam_copy_min and text in reach and reach[text] < low * n)
+
+
+def _posted_by_real_audiences(s: MinuteSummary, usual_reach_per_mention: float, p: SpamParams) -> set[str]:
+    """Copied texts whose own posters have the brand's usual audience or more: people, even if
+    an episode under way recorded the text (a slogan taken up while a campaign runs)."""
+    if usual_reach_per_mention <= 0:
+        return set()
+    low = p.spam_low_reach * usual_reach_per_mention
+    return {text for text, n in s.top_copies for t, r in s.copy_reach if t == text and r >= low * n}
 
 
 def organic(s: MinuteSummary, out: Split) -> MinuteSummary:

@@ -164,6 +164,23 @@ def test_a_real_bad_buzz_during_a_troll_flood_is_still_alerted():
                for p in e["evidence"]["top_negative"])  # the on-call reads the people, not the troll
 
 
+def test_a_slogan_taken_up_by_people_while_a_campaign_runs_is_still_a_bad_buzz():
+    """Both texts are copied in the same minutes: the campaign's by 3-follower accounts, the
+    slogan by people with a real audience. The running episode must not swallow the slogan."""
+    paste, people = campaign(20, start=30, minutes=120), slogan(30, start=60, minutes=30)
+
+    def both(m, d):
+        paste(m, d)
+        copies, reach = d["top_copies"], d["copy_reach"]
+        people(m, d)
+        d["top_copies"] = tuple(sorted(set(copies) | set(d["top_copies"]), key=lambda c: -c[1]))
+        d["copy_reach"] = tuple(set(reach) | set(d["copy_reach"]))
+    events = backtest_summaries(CFG, traffic(both))
+    assert "spam_flood" in kinds(events) and "opened" in kinds(events)
+    assert next(e for e in events if e["event"] == "opened")["detected_at"] >= next(
+        e for e in events if e["event"] == "spam_flood")["detected_at"]
+
+
 def test_spam_does_not_feed_the_baseline():
     quiet = traffic(lambda m, d: None)
     spammed = traffic(flood("@troll", 30, start=0, minutes=180))
