@@ -99,7 +99,11 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
             except Exception:  # noqa: BLE001 - not known yet: not idle
                 continue
             done = processed_next.get(p)
-            if done is None:  # nothing read since start: where does the consumer stand?
+            if done is None:  # nothing processed since start (or since the partition came back)
+                # The committed offset, not the consumer's position: records fetched and then
+                # dropped by the consumer move its position but were never processed.
+                done = app.monitor.tp_committed_offsets.get(tp)
+            if done is None:
                 done = await app.consumer.position(tp) or 0
             caught_up = high is not None and 0 <= high <= done
             last = last_event_wall.setdefault(p, now)

@@ -9,6 +9,11 @@ the shared data, the simulator's texts stand in (``texts_source`` says which was
 Brand popularity is Zipf-like with exponent :data:`ZIPF_S`, chosen so that the most popular
 of 1,000 brands carries about half of the traffic (the crisis-hour shape of issue 10).
 
+A share :data:`REPLY_SHARE` of the posts are the brand's own replies, written by its care
+account (``own_handles``, :func:`care_handle`) in the customer's language and often
+apologetic: the pipeline must count them as responses, never as complaints (issue 11), and
+they cost the ingest stage what real replies cost.
+
 >>> names = brand_names(3, seed=1)
 >>> len(set(names)), all(n[0].isupper() for n in names)
 (3, True)
@@ -16,6 +21,8 @@ of 1,000 brands carries about half of the traffic (the crisis-hour shape of issu
 '@kavo my bag is lost'
 >>> rewrite("Quelle journée", "Kavo", "fr")
 'Kavo Quelle journée'
+>>> care_handle("Kavo")
+'@kavo_care'
 """
 
 from __future__ import annotations
@@ -33,6 +40,16 @@ import orjson
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = REPO.parent / "shared"  # ../shared relative to the repo root
 ZIPF_S = 1.75  # top brand of 1,000 gets ~52 % of the mentions
+REPLY_SHARE = 0.03  # posts written by the brand's own care account (answers, apologies)
+REPLIES = {
+    "en": ("We're so sorry for the delay, please DM us your booking reference and we'll sort it out.",
+           "Sorry to hear about your bag! Our team is on it, please follow the link we sent you.",
+           "Thanks for flying with us, glad we could help!",
+           "We apologise for the outage, service is being restored."),
+    "fr": ("Nous sommes désolés pour la panne, nos équipes sont mobilisées.",
+           "Désolés pour ce retard, envoyez-nous votre numéro de dossier en message privé.",
+           "Merci pour votre message, bonne journée !"),
+}
 BASE_MS = 1_793_491_200_000  # 2026-11-01T00:00:00Z: event times of pre-loaded topics start here
 MINUTE_MS = 60_000
 
@@ -58,9 +75,15 @@ def handle(name: str) -> str:
     return "@" + name.lower()
 
 
+def care_handle(name: str) -> str:
+    """The brand's own customer-care account (its posts are responses, never mentions)."""
+    return handle(name) + "_care"
+
+
 def brands_toml(names: list[str]) -> str:
-    """``[[brands]]`` tables (name + handle) for a generated config."""
-    return "".join(f'\n[[brands]]\nname = "{n}"\nhandles = ["{handle(n)}"]\n' for n in names)
+    """``[[brands]]`` tables (name, handle, own care account) for a generated config."""
+    return "".join(f'\n[[brands]]\nname = "{n}"\nhandles = ["{handle(n)}"]\nown_handles = ["{care_handle(n)}"]\n'
+                   for n in names)
 
 
 def write_config(path: Path, names: list[str], *, partitions: int = 4, lateness_s: int = 60,
@@ -136,10 +159,25 @@ class ZipfPicker:
 
 
 def mention(rng: random.Random, corpus: Corpus, name: str, ident: str, created_at_ms: int) -> tuple[str, str, bytes]:
-    """One contract mention about ``name``: (language, text, JSON bytes)."""
+    """One contract post about ``name``: (language, text, JSON bytes); with probability
+    :data:`REPLY_SHARE` a reply by the brand's care account to one of its customers.
+
+    >>> rng = random.Random(3)
+    >>> posts = [orjson.loads(mention(rng, Corpus([("en", "@united lost my bag")], "t"), "Kavo", f"{i}", 0)[2])
+    ...          for i in range(400)]
+    >>> replies = [p for p in posts if p["author"]["name"] == "kavo_care"]
+    >>> 0 < len(replies) < 40, replies[0]["text"].startswith("@user")
+    (True, True)
+    """
     lang, text = corpus.texts[rng.randrange(len(corpus.texts))]
-    text = rewrite(text, name, lang)
     author = rng.randrange(200_000)
+    if rng.random() < REPLY_SHARE:
+        replies = REPLIES.get(lang, REPLIES["en"])
+        text = f"@user{author} {replies[rng.randrange(len(replies))]}"
+        who = {"id": f"care-{name.lower()}", "name": care_handle(name)[1:], "followers": 50_000}
+    else:
+        text = rewrite(text, name, lang)
+        who = {"id": f"u{author}", "name": f"user{author}", "followers": rng.randrange(5000)}
     return lang, text, orjson.dumps({
         "id": ident,
         "text": text,
@@ -147,7 +185,7 @@ def mention(rng: random.Random, corpus: Corpus, name: str, ident: str, created_a
         "lang": lang,
         "source": "bench",
         "url": f"https://social.example/p/{ident}",
-        "author": {"id": f"u{author}", "name": f"user{author}", "followers": rng.randrange(5000)},
+        "author": who,
         "engagement": {"likes": rng.randrange(20), "shares": rng.randrange(5), "replies": rng.randrange(5)},
     })
 

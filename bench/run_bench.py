@@ -148,7 +148,7 @@ def brand_config(run: Run) -> dict:
     10,000 configured brands: a pathologically slow matcher shows as a per-mention cost that
     grows with the brand count."""
     from buzzwatch.text.analyze import MentionAnalyzer
-    from buzzwatch.config import load_core_config
+    from buzzwatch.config import CoreConfig, read_toml
     from buzzwatch.contract.mention import parse_mention
 
     rng = random.Random(5)
@@ -157,7 +157,7 @@ def brand_config(run: Run) -> dict:
         names = W.brand_names(n)
         path = W.write_config(run.tmp / f"brands-{n}.toml", names)
         t0 = time.perf_counter()
-        core = load_core_config(path)
+        core = CoreConfig.from_dict(read_toml(path))
         load_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         analyzer = MentionAnalyzer(core)
@@ -375,7 +375,7 @@ def _watch_closed_minutes(w: K.Worker, paced: Paced, lateness_s: float, tail_s: 
             time.sleep(0.1)
             continue
         last_scrape = t0
-        text = w.metrics_text()
+        text = w.metrics_text("buzzwatch_brand_last_closed_minute_timestamp_seconds")
         now_ms = int(time.time() * 1000)
         scrape_s.append(time.time() - t0)
         for brand, value in _LAST_CLOSED.findall(text):

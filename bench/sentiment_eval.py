@@ -5,7 +5,8 @@ Evaluates, on the labelled files of /work/shared/data/sentiment (never copied in
 * ``airline_tweets_dev.csv`` (English; American, "Delta" which is really @JetBlue, Southwest),
 * ``french_tweets_dev.csv`` (French, balanced negative/neutral/positive),
 * ``vader_tweets_groundtruth.txt`` (English general tweets with human mean valence): a guard
-  that the complaint supplement does not degrade general text (Pearson r with the human score).
+  that the complaint supplement does not degrade general text (Pearson r with the human score);
+* and a second guard, the simulator's hand-written English brand posts (no shared data needed).
 
 Honest evaluation: every row goes to the *tune* or the *test* split by a hash of its id
 (airline ``tweet_id``, French text itself so duplicates stay together): 60 % tune, 40 % test.
@@ -227,6 +228,30 @@ def groundtruth_guard(gt: list[tuple[float, str]]) -> dict:
     return {"n": len(gt), "pearson_vader": pearson(human, plain), "pearson_lexicon": pearson(human, ours)}
 
 
+def simulated_guard(n: int = 3000) -> dict:
+    """Accuracy on the simulator's hand-written English brand posts (``buzzwatch.offline.simulate``,
+    their template tone as truth), through the ingest stage's analyzer: a guard that what the
+    airline file taught the English supplement does not misread ordinary brand traffic."""
+    import random
+
+    import orjson
+
+    from buzzwatch.config import CoreConfig
+    from buzzwatch.contract.mention import parse_mention
+    from buzzwatch.offline.simulate import _MentionWriter
+    from buzzwatch.text.analyze import MentionAnalyzer
+
+    analyzer_ = MentionAnalyzer(CoreConfig.from_dict({"brands": [{"name": "Acme"}]}))
+    writer = _MentionWriter(random.Random(5), "guard", 0.0)
+    truth, pred = [], []
+    for i in range(n):
+        tone = CLASSES[i % 3]
+        m = parse_mention(orjson.dumps(writer.write("Acme", 1_793_491_200_000, tone, False)))
+        truth.append(tone)
+        pred.append(analyzer_.analyze(m).sentiment.label)
+    return metrics(truth, pred)
+
+
 # --- speed ---------------------------------------------------------------------------------
 
 def _pipeline(rows: list[Row]) -> int:
@@ -286,6 +311,10 @@ def markdown(results: dict) -> str:
                     f"| {name} | {system} | {th} | {split} | {m['n']} | {m['accuracy']:.3f} | "
                     f"{m['macro_f1']:.3f} | {m['negative_f1']:.3f} | {m['unscored']:.1%} |"
                 )
+    sim = results.get("simulated_en")
+    if sim:
+        lines += ["", f"Simulator's English brand posts (n={sim['n']}, template tone as truth, shipped thresholds): "
+                      f"accuracy {sim['accuracy']:.3f}, macro-F1 {sim['macro_f1']:.3f}"]
     g = results.get("groundtruth")
     if g:
         lines += ["", f"General English tweets (vader_tweets_groundtruth, n={g['n']}): Pearson r with human "
@@ -314,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     datasets = load(args.data)
     results = evaluate(datasets)
     results["groundtruth"] = groundtruth_guard(load_groundtruth(args.data))
+    results["simulated_en"] = simulated_guard()
     tuned = {name: per["systems"]["+tuned"]["thresholds"] for name, per in results["datasets"].items()}
     results["tuned_thresholds"] = {"en": tuned["airline"], "fr": tuned["french"]}
     if not args.no_speed:

@@ -109,7 +109,7 @@ def simulated_french() -> tuple[list[str], list[str]]:
     """French posts of the simulator's templates (seeded), brand masked, with their tone."""
     import random
 
-    from buzzwatch.offline.pipeline import simulate
+    from buzzwatch.offline import simulate
     from buzzwatch.text.brands import Brand, BrandMatcher
 
     rng = random.Random(11)

@@ -24,6 +24,7 @@ from aiokafka.partitioner import murmur2
 from buzzwatch.stages.aggregate import AggregateStage
 from buzzwatch.stages.brandstore import brand_of_key
 from buzzwatch.stages.ingest import IngestStep
+from streams.faust_consumer import use_safe_consumer
 from streams.settings import Settings
 
 log = logging.getLogger("buzzwatch")
@@ -120,6 +121,7 @@ def build_app(settings: Settings) -> WorkerParts:
         broker_heartbeat_interval=max(0.5, settings.session_timeout_s / 4),
         consumer_group_instance_id=settings.instance_id,
     )
+    use_safe_consumer(app)  # before the topics: Faust's own fetch loop can lose records (see the module)
     t = settings.topics
     raw = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
     topics = AppTopics(

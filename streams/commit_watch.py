@@ -8,13 +8,14 @@ once the seek is done. The records between the committed offset and that stale r
 then fetched again and dropped: never processed, never acked. Faust commits only a contiguous
 run of acked offsets, so the partition's commit stops at the first dropped record for ever,
 while newer records are processed (faust-streaming issue 596 describes the same race). Seen
-here as "consumed short, commits stuck, faust_active_messages > 0" after kill -9 restarts.
+here after kill -9 restarts in two forms: all records processed but the commit frozen at the
+first dropped one; or records delivered to the stream and lost with the agent idle, the commit
+creeping a few offsets per interval (``faust_active_messages`` > 0 in both).
 
 Nothing inside the worker can give those records back to the stream without breaking Faust's
 ack bookkeeping, but the broker still has them from the committed offset on. So the worker
-applies crash-only recovery: when a partition it owns has records read beyond its committed
-offset and that committed offset has not moved for ``stall_exit_s`` while the worker is not
-rebalancing, it exits with code 70 without committing; the supervisor restarts it, and the new
+applies crash-only recovery: when records handed to its agents ``stall_exit_s`` ago are still not
+committed (and the worker is not rebalancing), it exits with code 70 without committing; the supervisor restarts it, and the new
 process reads from the committed offset (state updates are idempotent by mention id).
 
 `CommitWatch` is the rule alone (plain values in, verdicts out), unit-tested directly; the
@@ -31,55 +32,59 @@ from typing import Hashable, Mapping
 @dataclass(frozen=True)
 class StuckCommit:
     partition: Hashable
-    read: int  # highest offset handed to the stream
+    read: int  # highest offset handed to the streams when the check started
     committed: int | None  # next offset the group resumes from (None: nothing committed yet)
     stuck_for_s: float
 
     def describe(self) -> str:
         behind = "nothing committed" if self.committed is None else f"committed offset {self.committed}"
-        return (f"{self.partition}: records read up to offset {self.read}, {behind}, "
-                f"no commit progress for {self.stuck_for_s:.0f} s")
+        return (f"{self.partition}: offset {self.read} handed to the agents {self.stuck_for_s:.0f} s ago "
+                f"is still not committed ({behind})")
 
 
 @dataclass
 class CommitWatch:
-    """Per partition: since when has the commit been behind what was read, without moving?
+    """Per partition: is what the streams were handed ``after_s`` ago committed by now?
 
-    ``observe`` is called periodically with the offsets as they stand. A partition is *behind*
-    when its highest read offset is at or past its committed offset (Kafka's committed offset is
-    the next one to read). Any advance of the committed offset restarts its clock; so does a
-    pause (``paused=True``: a rebalance or a table recovery, when Faust commits nothing)."""
+    ``observe`` is called periodically with the offsets as they stand. Each partition holds a
+    checkpoint: the highest offset read (handed to the streams) when it was set. Once the
+    committed offset passes it (Kafka's committed offset is the next one to read), a new
+    checkpoint is taken. A healthy worker passes every checkpoint within seconds, even far
+    behind in a backlog; a worker whose consumer dropped records never does, even when a few
+    offsets still trickle into the commit. A pause (``paused=True``: a rebalance or a table
+    recovery, when Faust commits nothing) drops the checkpoints."""
 
     after_s: float
-    _since: dict = field(default_factory=dict)  # partition -> (committed seen, monotonic since)
+    _checkpoint: dict = field(default_factory=dict)  # partition -> (read offset, monotonic since)
 
     def observe(self, now: float, read: Mapping, committed: Mapping, owned, *, paused: bool = False) -> list[StuckCommit]:
         owned = set(owned)
-        for tp in list(self._since):
+        for tp in list(self._checkpoint):
             if tp not in owned:
-                del self._since[tp]
+                del self._checkpoint[tp]
         if paused or not self.after_s:
-            self._since.clear()
+            self._checkpoint.clear()
             return []
         stuck = []
         for tp in owned:
-            r = read.get(tp)
-            c = committed.get(tp)
-            if r is None or (c is not None and r < c):
-                self._since.pop(tp, None)  # nothing read past the commit: nothing can be stuck
+            r, c = read.get(tp), committed.get(tp)
+            point = self._checkpoint.get(tp)
+            if point is not None and c is not None and c > point[0]:
+                point = None  # passed: everything handed over by then is committed
+            if point is None:
+                if r is None or (c is not None and r < c):
+                    self._checkpoint.pop(tp, None)  # nothing handed over beyond the commit
+                else:
+                    self._checkpoint[tp] = (r, now)
                 continue
-            seen = self._since.get(tp)
-            if seen is None or seen[0] != c:
-                self._since[tp] = (c, now)
-                continue
-            if now - seen[1] >= self.after_s:
-                stuck.append(StuckCommit(tp, r, c, now - seen[1]))
+            if now - point[1] >= self.after_s:
+                stuck.append(StuckCommit(tp, point[0], c, now - point[1]))
         return stuck
 
 
 def register(app, *, topics, after_s: float, interval_s: float = 5.0) -> CommitWatch:
-    """A timer that exits the worker (code 70, no commit) when a source partition's commit is
-    stuck behind records already read (see the module docstring)."""
+    """A timer that exits the worker (code 70, no commit) when records handed to its agents
+    ``after_s`` ago are still not committed (see the module docstring)."""
     from streams.faust_util import die_without_commit
 
     watch = CommitWatch(after_s=after_s)
@@ -93,7 +98,8 @@ def register(app, *, topics, after_s: float, interval_s: float = 5.0) -> CommitW
                               owned, paused=bool(app.rebalancing or recovering))
         if stuck:
             die_without_commit(app.log, "commit", TimeoutError(
-                "offset commits stopped (records dropped by the consumer after a rebalance): "
+                "offset commits stopped behind records already read (a consumer that dropped records "
+                "after a rebalance, or a broker refusing commits): "
                 + "; ".join(s.describe() for s in stuck)))
 
     return watch

@@ -15,7 +15,14 @@ not 300. So the detector counts *people*, and what is left over is reported on i
   audience (``spam_low_reach``): a copy-paste campaign by new accounts. Many real people
   retweeting an angry post bring their usual (or bigger) audiences and stay a buzz. The
   first copy of each pasted text goes too, and once a campaign is reported every copy of its
-  texts (``top_copies``) is spam until it ends.
+  texts (``top_copies``) is spam until it ends, unless the posters of a text are known to
+  have a real audience (``copy_reach``): a slogan taken up by people while a campaign runs;
+* **pasted texts**: when the followers of each copied text's own posts are known
+  (``copy_reach``), a text pasted ``spam_copy_min`` times or more whose posters have far fewer
+  followers than the brand's usual audience (``spam_low_reach``) is spam whatever the rest of
+  the interval: a campaign of 10 copies a minute on a brand with 8 ordinary posts a minute is
+  neither most of the interval nor visible in the interval's mean reach, and was alerted as a
+  bad buzz before. The slogan of real people is judged on its own posters too, and stays a buzz.
 
 Spam is taken from the negative count first (a flood that is not negative is not a bad buzz
 either way). When authors are unknown (counts files: ``distinct_authors == 0``) nothing is
@@ -28,6 +35,10 @@ Split(mentions=10, negative=2, scored=10, spam=30, kind='flood')
 >>> slogan = MinuteSummary("acme", 0, 40, negative=32, neutral=8, distinct_authors=40, duplicate_texts=30, reach=5000)
 >>> split(slogan, usual_reach_per_mention=100.0).spam  # 40 people repeating a slogan: a buzz
 0
+>>> diluted = MinuteSummary("acme", 0, 20, negative=11, neutral=9, distinct_authors=20, duplicate_texts=9, reach=2500,
+...                         top_copies=(("scam!!", 10),), copy_reach=(("scam!!", 50),))
+>>> split(diluted, usual_reach_per_mention=100.0)  # 10 pasted copies from 5-follower accounts
+Split(mentions=10, negative=1, scored=10, spam=10, kind='copy')
 """
 
 from __future__ import annotations
@@ -42,6 +53,7 @@ class SpamParams:
     spam_copy_share: float = 0.5  # copies are suspect when they are at least this share of the interval ...
     spam_low_reach: float = 0.5  # ... and the interval's followers per post are below this x usual
     spam_min_posts: int = 2  # an interval with this many repeated posts by the same authors holds a flood
+    spam_copy_min: int = 3  # a text pasted this many times by low-reach accounts is spam (``copy_reach``)
     spam_report_posts: int = 20  # a spam/troll episode is reported from this many spam posts in 10 minutes ...
     spam_report_share: float = 0.3  # ... making at least this share of all posts of those minutes
     spam_quiet_minutes: int = 30  # ... and ends after this long without spam
@@ -75,8 +87,10 @@ def split(s: MinuteSummary, usual_reach_per_mention: float, p: SpamParams = Spam
     if (s.duplicate_texts >= max(1, p.spam_copy_share * s.mentions) and usual_reach_per_mention > 0
             and s.reach < p.spam_low_reach * usual_reach_per_mention * s.mentions):
         copies = s.duplicate_texts + max(1, len(s.top_copies))  # the pasted texts' first copies too
+    copies = max(copies, pasted_copies(s, usual_reach_per_mention, p))
     if known_texts:
-        copies = max(copies, sum(n for text, n in s.top_copies if text in known_texts))
+        real = _posted_by_real_audiences(s, usual_reach_per_mention, p)
+        copies = max(copies, sum(n for text, n in s.top_copies if text in known_texts and text not in real))
     spam = min(max(flood, copies), s.mentions)
     if not spam:
         return Split(s.mentions, s.negative, s.scored, 0, None)
@@ -84,6 +98,30 @@ def split(s: MinuteSummary, usual_reach_per_mention: float, p: SpamParams = Spam
     negative = max(0, s.negative - spam)
     scored = max(negative, s.scored - spam)
     return Split(s.mentions - spam, negative, scored, spam, kind)
+
+
+def pasted_copies(s: MinuteSummary, usual_reach_per_mention: float, p: SpamParams = SpamParams()) -> int:
+    """Copies of texts pasted by low-reach accounts, each text judged by its own posters' followers.
+
+    >>> s = MinuteSummary("acme", 0, 30, distinct_authors=30, top_copies=(("scam!!", 8), ("#Boycott", 12), ("hi", 2)),
+    ...                   copy_reach=(("scam!!", 40), ("#Boycott", 3000), ("hi", 0)))
+    >>> pasted_copies(s, 100.0)  # the 8 copies of "scam!!"; the slogan's posters have a real audience
+    8
+    """
+    if usual_reach_per_mention <= 0 or not s.copy_reach:
+        return 0
+    reach = dict(s.copy_reach)
+    low = p.spam_low_reach * usual_reach_per_mention
+    return sum(n for text, n in s.top_copies if n >= p.spam_copy_min and text in reach and reach[text] < low * n)
+
+
+def _posted_by_real_audiences(s: MinuteSummary, usual_reach_per_mention: float, p: SpamParams) -> set[str]:
+    """Copied texts whose own posters have the brand's usual audience or more: people, even if
+    an episode under way recorded the text (a slogan taken up while a campaign runs)."""
+    if usual_reach_per_mention <= 0:
+        return set()
+    low = p.spam_low_reach * usual_reach_per_mention
+    return {text for text, n in s.top_copies for t, r in s.copy_reach if t == text and r >= low * n}
 
 
 def organic(s: MinuteSummary, out: Split) -> MinuteSummary:

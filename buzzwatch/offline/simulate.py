@@ -495,6 +495,7 @@ def scenario_summaries(scenario: Scenario, brand: str | BrandProfile) -> Iterato
         neg = _binomial(rng, n_usual, p.negative_share)
         pos = _binomial(rng, n_usual - neg, p.positive_share / (1 - p.negative_share))
         terms: tuple = ()
+        slogan = None
         dup = _binomial(rng, n_usual, 0.03)
         repeats = _binomial(rng, n_usual, 0.02)  # people posting twice in a minute
         reach_per = p.followers
@@ -504,16 +505,22 @@ def scenario_summaries(scenario: Scenario, brand: str | BrandProfile) -> Iterato
             xneg = _binomial(rng, n_extra, en)
             xpos = _binomial(rng, n_extra - xneg, min(1.0, ep / max(1e-9, 1 - en)))
             neg, pos = neg + xneg, pos + xpos
-            dup += _binomial(rng, n_extra, e.copy_share if e.kind == "bad_buzz" else 0.04)
+            xdup = _binomial(rng, n_extra, e.copy_share if e.kind == "bad_buzz" else 0.04)
+            dup += xdup
             repeats += _binomial(rng, n_extra, 0.05 if e.kind == "bad_buzz" else 0.02)
             if e.kind == "bad_buzz":
                 terms = ((f"#{tag}fail", xneg // 2), ("leak", xneg // 3))
                 reach_per *= 2.0
+                if xdup:  # real people sharing one angry post: their usual (doubled) audience
+                    slogan = (f"#{tag}fail they lied about the leak", xdup + 1)
         n = n_usual + n_extra
         reach = int(n * reach_per * rng.lognormvariate(0.0, 0.5)) if n else 0
         authors = n - repeats
         posters: tuple = ()
         copies: tuple = ()
+        copy_reach: tuple = ()
+        if slogan is not None:
+            copies, copy_reach = (slogan,), ((slogan[0], int(slogan[1] * reach_per)),)
         if spam is not None:
             k = _poisson(rng, spam.peak_factor)
             text = f"{p.name} SCAM SCAM SCAM avoid them #{tag}fail"
@@ -523,12 +530,15 @@ def scenario_summaries(scenario: Scenario, brand: str | BrandProfile) -> Iterato
                 posters = ((f"troll_{tag}", k),) if k >= 2 else ()
             else:
                 authors += k
-            copies = ((text, k),) if k >= 2 else ()
+            if k >= 2:
+                pasted = ((text, k), *copies)
+                copies = tuple(sorted(pasted, key=lambda c: -c[1]))
+                copy_reach = ((text, k * (12 if spam.kind == "flood" else 5)), *copy_reach)
         yield MinuteSummary(
             brand=p.name, start_ms=t, mentions=n, negative=neg, neutral=n - neg - pos, positive=pos,
             compound_sum=round(0.55 * pos - 0.6 * neg, 4), reach=reach, shares=n // 4,
             distinct_authors=authors, duplicate_texts=dup, terms=tuple(x for x in terms if x[1] > 0),
-            top_posters=posters, top_copies=copies,
+            top_posters=posters, top_copies=copies, copy_reach=copy_reach,
         )
 
 

@@ -151,7 +151,7 @@ class OpenMinute:
     responses: int = 0  # posts by the brand's own accounts: counted apart, never as mentions
     first_response: TopPost | None = None  # the earliest of them (event time, then id): the answer
     posters: dict[str, int] = field(default_factory=dict)  # author -> posts (capped, see POSTERS_CAP)
-    copies: dict[int, list] = field(default_factory=dict)  # fingerprint -> [copies, text, id of that text]
+    copies: dict[int, list] = field(default_factory=dict)  # fingerprint -> [copies, text, id of that text, followers]
 
     def add(self, m: ScoredMention) -> None:
         if m.from_brand:
@@ -181,11 +181,13 @@ class OpenMinute:
             self.texts.add(m.fingerprint)
             copy = self.copies.get(m.fingerprint)
             if copy is None:
-                self.copies[m.fingerprint] = [1, m.text[:COPY_TEXT_CHARS], m.id]
+                self.copies[m.fingerprint] = [1, m.text[:COPY_TEXT_CHARS], m.id, m.followers]
                 if len(self.copies) > COPIES_CAP:
                     self.copies = dict(sorted(self.copies.items(), key=lambda kv: (-kv[1][0], kv[0]))[:COPIES_KEEP])
             else:
                 copy[0] += 1
+                if copy[3] is not None:  # None: restored from a minute saved before followers were kept
+                    copy[3] = sat_add(copy[3], m.followers)
                 if m.id < copy[2]:  # the sample text: the copy with the smallest id (order-independent)
                     copy[1], copy[2] = m.text[:COPY_TEXT_CHARS], m.id
         if m.author:
@@ -234,9 +236,12 @@ class OpenMinute:
             responses=self.responses,
             first_response=self.first_response,
             top_posters=tuple((a, n) for a, n in _top_items(self.posters, TOP_POSTERS) if n >= 2),
-            top_copies=tuple((c[1], c[0]) for _, c in sorted(self.copies.items(), key=lambda kv: (-kv[1][0], kv[1][1]))
-                             if c[0] >= 2)[:TOP_COPIES],
+            top_copies=tuple((c[1], c[0]) for c in self._top_copies()),
+            copy_reach=tuple((c[1], c[3]) for c in self._top_copies() if c[3] is not None),
         )
+
+    def _top_copies(self) -> list[list]:
+        return [c for _, c in sorted(self.copies.items(), key=lambda kv: (-kv[1][0], kv[1][1])) if c[0] >= 2][:TOP_COPIES]
 
     def to_dict(self) -> dict:
         return {
@@ -265,7 +270,8 @@ class OpenMinute:
             texts=DistinctCounter.from_bytes(base64.b64decode(d["f"])),
             top=[TopPost.from_dict(p) for p in d["t"]], terms=dict(d["w"]), author_reach=dict(d["r"]),
             first_response=TopPost.from_dict(d["p"]) if d.get("p") else None,
-            posters=dict(d.get("q") or {}), copies={fp: [n, text, mid] for fp, n, text, mid in d.get("k") or []},
+            posters=dict(d.get("q") or {}), copies={fp: [n, text, mid, rest[0] if rest else None]  # None: saved before followers were kept
+                    for fp, n, text, mid, *rest in d.get("k") or []},
         )
 
 

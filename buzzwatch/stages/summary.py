@@ -87,6 +87,9 @@ class MinuteSummary:
     # Who posts how much (spam/troll evidence, ``spam.py``); empty when unknown:
     top_posters: tuple[tuple[str, int], ...] = field(default=())  # (author, posts in the interval), most first, >= 2 posts
     top_copies: tuple[tuple[str, int], ...] = field(default=())  # (text, copies), most copied first, >= 2 copies
+    # (text, followers summed over all its copies) for the ``top_copies`` texts: who pasted it,
+    # apart from the rest of the interval (a campaign diluted by ordinary traffic); empty when unknown
+    copy_reach: tuple[tuple[str, int], ...] = field(default=())
 
     @property
     def end_ms(self) -> int:

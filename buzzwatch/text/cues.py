@@ -20,7 +20,11 @@ language-independent (emoji) or bilingual (EN/FR phrases):
   4. praise of a job followed at once by a negative word ("amazing job losing my data",
      "super boulot perdre mon colis"), not "great job fixing the outage";
   5. 👏 (clapping) in a post that says something negative, or after intensified praise with
-     nothing else to praise ("vraiment génial 👏", "really great 👏").
+     nothing else to praise ("vraiment génial 👏", "really great 👏");
+  6. thanks for a failure: "thanks for" / "thank you for" / "thx for" followed within two words
+     by a negative word or a negation ("thx for losing my bag", "thank you for not even
+     answering"), not "thanks for fixing it". (French "merci de ne pas ..." is a polite request,
+     hence English only; "merci pour rien" is in the complaint lexicon.)
 
 Limits: genuine "bravo" for fixing a failure ("Bravo for fixing the outage") reads as
 sarcasm by rule 3; rules 2-5 need the negative part to be in the lexicon.
@@ -36,6 +40,12 @@ True
 >>> is_sarcastic("amazing job @brand losing my data", has_negative=True, lexicon={"losing": -1.6})
 True
 >>> is_sarcastic("great job fixing the outage", has_negative=True, lexicon={"outage": -1.8})
+False
+>>> is_sarcastic("thx for losing my bag", has_negative=True, lexicon={"losing": -1.6})
+True
+>>> is_sarcastic("Thank you for not even answering", has_negative=True, lexicon={})
+True
+>>> is_sarcastic("thanks for fixing the outage so fast", has_negative=True, lexicon={"outage": -1.8})
 False
 """
 
@@ -85,12 +95,16 @@ _INTERJECTION = re.compile(r"(?<!\w)(?:bravo|well done|chapeau|bien jou[ée]|con
                            r"f[ée]licitations)(?!\w)", re.IGNORECASE)
 # A word each of the textual cues needs (the regexes are slow to run on every post).
 _TRIGGERS = frozenset("oh ohh ohhh ah ahh wow yeah just encore bravo done chapeau joué joue congrats "
-                      "congratulations félicitations felicitations job work service boulot travail".split())
+                      "congratulations félicitations felicitations job work service boulot travail "
+                      "thanks thank thx".split())
 _LETTERS = re.compile(r"[^\W\d_]+")
 _OPENER_OR_INTERJECTION = re.compile(f"{_OPENER.pattern}|{_INTERJECTION.pattern}", re.IGNORECASE)
 _JOB = re.compile(rf"(?<!\w){_PRAISE}[\s,]+(?:job|work|service|boulot|travail)[\s,]+(?:[@#]?brand[\s,]+)?"
                   r"(?:de\s+|d['’])?(\w+)",
                   re.IGNORECASE)
+_THANKS_FOR = re.compile(r"(?<!\w)(?:thanks|thank\s+you|thx)\s+for\s+"
+                         r"(?:[@#]?brand\s+)?(\w+)(?:\s+(\w+))?", re.IGNORECASE)
+_NOT = frozenset("not never no nothing".split())
 _CLAP = "👏"
 _INTENSE_PRAISE = re.compile(rf"(?<!\w)(?:vraiment|really|so|trop|tellement|tr[èe]s|such)\s+{_PRAISE}(?!\w)",
                              re.IGNORECASE)
@@ -121,4 +135,8 @@ def is_sarcastic(text: str, has_negative: bool, lexicon: Mapping[str, float] | N
         for m in _JOB.finditer(text):
             if lexicon.get(m.group(1).lower(), 0.0) < 0:
                 return True
+    for m in _THANKS_FOR.finditer(text):
+        words = [w.lower() for w in m.groups() if w]
+        if any(w in _NOT or "n't" in w or (lexicon or {}).get(w, 0.0) < 0 for w in words):
+            return True
     return False

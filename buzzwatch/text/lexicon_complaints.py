@@ -54,8 +54,18 @@ WORDS_EN: dict[str, float] = {
     # complaint markers: what was tried, told, still not done, why
     "still": -0.4, "tried": -0.5, "trying": -0.3, "told": -0.3, "sitting": -0.3, "why": -0.3,
     "supposed": -0.5, "anymore": -0.5,
+    # what reaching the brand cost: busy lines, machines, money and time spent, repeats
+    "busy": -0.6, "automated": -0.6, "paid": -0.4, "spent": -0.4, "twice": -0.4, "apparently": -0.3,
+    "almost": -0.3,
+    # having to call, again: in a message to a brand, contact that did not work the first time
+    "call": -0.3, "calls": -0.3, "called": -0.3, "calling": -0.3, "phone": -0.3,
+    "customers": -0.3,  # "is this how you treat your customers"
     # VADER reads the request words that open most complaints as praise
     "help": 0.0, "please": 0.0, "joke": -0.5,
+    # service nouns, not opinions ("travel credit", "customer care", "support never answered")
+    "credit": 0.0, "care": 0.0, "number": 0.0,
+    # the answer to the brand's question ("yes, still no bag"), not approval
+    "yes": 0.0,
 }
 
 # Valence of a negation that negates no sentiment word ("I can't reach anyone", "didn't
@@ -78,6 +88,12 @@ PHRASES_EN: dict[str, tuple[str, float]] = {
     "no information": ("no_information", -1.5),
     "no updates": ("no_updates", -1.5),
     "hung up": ("hung_up", -1.8),
+    "hangs up": ("hung_up", -1.8),
+    "hang up": ("hung_up", -1.8),
+    "real person": ("real_person", -1.0),  # asked for when the machine or the script failed
+    "actual person": ("real_person", -1.0),
+    "a human": ("real_person", -1.0),
+    "actual human": ("real_person", -1.0),
     "lost my": ("lost_my", -2.0),
     "lost our": ("lost_our", -2.0),
     "not working": ("not_working", -1.8),
@@ -90,6 +106,41 @@ PHRASES_EN: dict[str, tuple[str, float]] = {
     "thanks for nothing": ("thanks_for_nothing", -2.5),
     "what a joke": ("what_a_joke", -2.0),
     "customer service": ("customer_service", 0.0),  # names a department, not an opinion
+    # praise in the conditional is what did not happen: "it would be nice if someone answered"
+    "would be nice": ("would_be_nice", -1.5),
+    "would've been nice": ("would_be_nice", -1.5),
+    "would have been nice": ("would_be_nice", -1.5),
+    "it'd be nice": ("would_be_nice", -1.5),
+    "would be great": ("would_be_nice", -1.5),
+    "would've been great": ("would_be_nice", -1.5),
+    "would have been great": ("would_be_nice", -1.5),
+    "would've appreciated": ("would_be_nice", -1.5),
+    "would have appreciated": ("would_be_nice", -1.5),
+    # "better" asked for is not praise
+    "do better": ("do_better", -1.5),
+    "could be better": ("do_better", -1.5),
+    "expected better": ("do_better", -1.5),
+    "expect better": ("do_better", -1.5),
+    "deserve better": ("do_better", -1.5),
+    "no worries": ("no_worries", 1.0),  # VADER reads "worries" negative
+    # "like" as a request or a comparison, not as liking (VADER: +1.5 everywhere)
+    "would like": ("would_like", 0.0),
+    "i'd like": ("would_like", 0.0),
+    "feel like": ("like_as", 0.0),
+    "feels like": ("like_as", 0.0),
+    "felt like": ("like_as", 0.0),
+    "look like": ("like_as", 0.0),
+    "looks like": ("like_as", 0.0),
+    "looked like": ("like_as", 0.0),
+    "seems like": ("like_as", 0.0),
+    "sounds like": ("like_as", 0.0),
+    "like a": ("like_as", 0.0),
+    "like the": ("like_as", 0.0),
+    "as well": ("as_well", 0.0),  # "also", not "well"
+    "make sure": ("make_sure", 0.0),  # "ensure", not "sure"
+    # a long-standing customer says so to complain ("as a loyal customer, I expected...")
+    "loyal customer": ("loyal_customer", -1.0),
+    "loyal customers": ("loyal_customer", -1.0),
 }
 
 # French: keys without accents (VADER-FR looks words up after unidecode).
@@ -136,11 +187,29 @@ PHRASES_FR: dict[str, tuple[str, float]] = {
 
 def compile_phrases(phrases: Mapping[str, tuple[str, float]]) -> re.Pattern:
     """One case-insensitive regex for all expressions, longest first, on word boundaries;
-    any whitespace between words, either apostrophe."""
-    alts = []
-    for p in sorted(phrases, key=len, reverse=True):
-        alts.append(r"\s+".join("".join(map(_char_regex, w)) for w in p.split()))
-    return re.compile(r"(?<!\w)(?:" + "|".join(alts) + r")(?!\w)", re.IGNORECASE)
+    any whitespace between words, either apostrophe. The expressions are laid out as a
+    character trie, so the engine tries one branch per first letter at each position, not
+    every expression (the scan costs the same with 30 or 100 expressions).
+
+    >>> compile_phrases({"no one": ("", 0), "no one cares": ("", 0), "not": ("", 0)}).findall("No  one cares, not me")
+    ['No  one cares', 'not']
+    """
+    trie: dict = {}
+    for p in phrases:
+        node = trie
+        for ch in " ".join(p.lower().split()):
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        branches = [(r"\s+" if ch == " " else _char_regex(ch)) + build(child)
+                    for ch, child in sorted(node.items()) if ch != ""]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return "(?:" + body + ")?" if "" in node else body  # the longer expression first
+
+    return re.compile(r"(?<!\w)" + build(trie) + r"(?!\w)", re.IGNORECASE)
 
 
 _CACHE: dict[int, tuple[re.Pattern, dict[str, str]]] = {}

@@ -20,6 +20,7 @@ Sentiment(lang='es', compound=0.0, label='unscored')
 from __future__ import annotations
 
 import html
+import re
 import threading
 from dataclasses import dataclass
 from typing import Mapping, Sequence
@@ -82,9 +83,13 @@ def _english_class():
                 self.lexicon.update(lex.WORDS_EN)
                 self.lexicon.update(lex.phrase_valences(lex.PHRASES_EN))
                 self.lexicon.update(cues.emoji_valences())
+                for word in [w for w in self.lexicon if w.isdigit()]:
+                    del self.lexicon[word]  # "1337", "143": flight, order and room numbers to a brand
 
         def polarity_scores(self, text):
             if self.phrases:
+                if "@" in text:
+                    text = _names_only(text)
                 text = lex.rewrite_phrases(cues.rewrite_emojis(text), self.phrases)
             if not text.isascii():
                 text = _demojize(text, self.emojis)
@@ -171,6 +176,19 @@ def _french_class():
             return valence
 
     return FrenchAnalyzer
+
+
+_HANDLE = re.compile(r"(?<![\w@])@(?!brand(?!\w))\w+")
+
+
+def _names_only(text: str) -> str:
+    """``text`` with every @handle but the brand placeholder read as a name: VADER strips the
+    "@" and would score "@Happy_Travels" or "@FreeMobile"'s "free" as sentiment words.
+
+    >>> _names_only("@HappyHolidays @brand lost my bag, cc @united")
+    '@user @brand lost my bag, cc @user'
+    """
+    return _HANDLE.sub("@user", text)
 
 
 def _dangling_negations(words, sentiments, valence: float, is_negation) -> None:

@@ -176,6 +176,14 @@ def live(tmp_path, kafka_bootstrap):
             whether the aggregate caught up is read from the closed minutes instead)."""
             return group_lag(self.bootstrap, self.app_id, [prefix + "mentions"])
 
+        def no_lag(self) -> bool:
+            """True when the raw lag is 0; otherwise raises with where each partition stands, so
+            that a timeout says which partition did not move."""
+            if self.lag() == 0:
+                return True
+            raise AssertionError(f"raw lag: {group_positions(self.bootstrap, self.app_id, prefix + 'mentions')}; "
+                                 f"scored: {group_positions(self.bootstrap, self.app_id, prefix + self.app_id + '.mentions.scored')}")
+
         def states(self) -> dict[str, BrandState]:
             records = read_topic(self.bootstrap, f"{self.app_id}-brand_state-changelog")
             return states_from_items(latest_by_key(records).items())
@@ -193,22 +201,36 @@ def live(tmp_path, kafka_bootstrap):
             """No raw lag, and the brands' minutes closed up to ``closed_until_ms`` *in the
             changelog* (what a restarted worker would recover), not only in the gauges."""
             def done():
-                if self.lag() != 0:
-                    return None
+                self.no_lag()
                 s = worker.metrics()
                 lasts = [metric(s, "buzzwatch_brand_last_closed_minute_timestamp_seconds", brand=b) for b in brands]
                 if not all(x is not None and x * 1000 >= closed_until_ms for x in lasts):
-                    return None
+                    raise AssertionError(f"last closed minutes (gauges) {lasts}, want {closed_until_ms / 1000}")
                 states = self.states()
                 stored = [states.get(b) for b in brands]
                 if all(st is not None and (st.buckets.closed_until_ms or 0) >= closed_until_ms for st in stored):
                     return s
-                return None
+                raise AssertionError(f"closed_until in the changelog {[st and st.buckets.closed_until_ms for st in stored]}")
             return worker.wait(done, "the worker caught up, its state in the changelog", timeout=240, interval=2.0)
 
     yield Live()
     for w in workers:
         w.stop()
+
+
+def group_positions(bootstrap: str, group: str, topic: str) -> dict[int, str]:
+    """Partition -> "committed/end" of ``group`` on ``topic`` (for timeout messages)."""
+    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+
+    admin, consumer = KafkaAdminClient(bootstrap_servers=bootstrap), KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        committed = admin.list_group_offsets({group: None}).get(group, {})
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        end = consumer.end_offsets(tps)
+        return {tp.partition: f"{committed[tp].offset if tp in committed else None}/{end[tp]}" for tp in tps}
+    finally:
+        admin.close()
+        consumer.close()
 
 
 def chunks(rows: list, n: int) -> list[list]:
@@ -237,7 +259,7 @@ def test_kill_9_five_times_and_sigterm_once_loses_and_doubles_nothing(live):
         w.kill9()
     live.produce(parts[5])
     w.start()
-    w.wait(lambda: live.lag() == 0, "caught up before SIGTERM", timeout=180)
+    w.wait(live.no_lag, "caught up before SIGTERM", timeout=180)
     assert w.stop() == 0
     live.produce(parts[6])
     w.start()
@@ -262,18 +284,19 @@ def test_a_second_worker_joins_and_leaves_with_exact_totals_and_no_stale_gauges(
     a, b = live.worker("a"), live.worker("b")
     live.produce(first)
     a.start()
-    a.wait(lambda: live.lag() == 0, "worker a caught up", timeout=180)
+    a.wait(live.no_lag, "worker a caught up", timeout=180)
     b.start()
     live.produce(second)
 
     def split_ownership():
         """Both workers own brands, each brand's gauges come from exactly one of them."""
-        if live.lag() != 0:
-            return None
+        live.no_lag()
         owners = {w: {dict(k[1])["brand"] for k in w.metrics() if k[0] == "buzzwatch_brand_mentions_per_minute"}
                   for w in (a, b)}
         both = owners[a] & owners[b]
-        return owners if owners[a] and owners[b] and not both and owners[a] | owners[b] == set(BRANDS) else None
+        if owners[a] and owners[b] and not both and owners[a] | owners[b] == set(BRANDS):
+            return owners
+        raise AssertionError(f"gauges of a: {sorted(owners[a])}, of b: {sorted(owners[b])}")
 
     owners = a.wait(split_ownership, "partitions split between two workers, one gauge source per brand", timeout=150)
     assert owners[a] and owners[b]

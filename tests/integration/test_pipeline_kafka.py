@@ -5,6 +5,7 @@ identical state."""
 from __future__ import annotations
 
 import time
+import urllib.request
 from collections import Counter
 
 import orjson
@@ -113,9 +114,15 @@ def run_until_settled(env, tmp_path, expected_consumed: int, expected_closed_unt
             last = metric(s, "buzzwatch_brand_last_closed_minute_timestamp_seconds", brand="Acme")
             return s if consumed == expected_consumed and last is not None and last * 1000 >= expected_closed_until else None
 
-        samples = wait_for(settled, timeout=120, what="all records consumed and minutes closed", proc=proc, log_path=log)
+        wait_for(settled, timeout=120, what="all records consumed and minutes closed", proc=proc, log_path=log)
         time.sleep(2.0)  # let the last batch's table writes reach the changelog
-        return scrape(port)
+        whole = scrape(port)
+        # a probe can ask for one metric family (the bench's cheap probes; Prometheus `params`)
+        url = f"http://127.0.0.1:{port}/metrics?name[]=buzzwatch_mentions_consumed_total"
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            one = [line for line in resp.read().decode().splitlines() if line and not line.startswith("#")]
+        assert one == [f"buzzwatch_mentions_consumed_total {whole[('buzzwatch_mentions_consumed_total', ())]}"]
+        return whole
 
 
 def test_known_input_gives_exact_metrics_tables_and_dlq(pipeline_env, kafka_bootstrap, tmp_path):

@@ -52,19 +52,35 @@ def test_generated_mentions_follow_the_contract_and_name_their_brand():
     names = W.brand_names(50)
     corpus = W.Corpus([("en", "@delta lost my bag"), ("fr", "Quel service, merci @user")], "test")
     wl = W.zipf_workload(corpus, names, 500, minutes=5)
-    analyzer = MentionAnalyzer(CoreConfig.from_dict({"brands": [{"name": n, "handles": [W.handle(n)]} for n in names]}))
+    analyzer = MentionAnalyzer(CoreConfig.from_dict({"brands": [
+        {"name": n, "handles": [W.handle(n)], "own_handles": [W.care_handle(n)]} for n in names]}))
+    replies = 0
     for value in wl.values:
         m = parse_mention(value)
         assert analyzer.brands_of(m), m.text
+        replies += bool(analyzer.analyze(m).from_brands)
     assert set(wl.partitions) == {0, 1, 2, 3}
+    assert 0 < replies < 0.1 * len(wl.values)  # the brands' own answers, counted as responses
+
+
+def test_the_generated_config_declares_each_brands_care_account():
+    import tomllib
+
+    from buzzwatch.config import CoreConfig
+
+    names = W.brand_names(3)
+    data = tomllib.loads(W.brands_toml(names))
+    config = CoreConfig.from_dict(data)
+    assert [b.own_handles for b in config.brands] == [(W.care_handle(n),) for n in names]
 
 
 def test_the_hot_brand_workload_has_one_brand_at_the_asked_rate_each_partition_in_event_time_order():
     names = W.brand_names(100)
     corpus = W.Corpus([("en", "@delta lost my bag")], "test")
     wl = W.hot_brand_workload(corpus, names, hot_per_min=300, quiet_per_min=1, minutes=3)
-    texts = [orjson.loads(v)["text"] for v in wl.values]
-    assert sum(W.handle(names[0]) in t for t in texts) == 900
+    posts = [orjson.loads(v) for v in wl.values]
+    assert sum(W.handle(names[0]) in p["text"] or p["author"]["name"] == W.care_handle(names[0])[1:]
+               for p in posts) == 900  # its mentions and its own replies
     assert len(wl.values) == 900 + 3 * 99
     for p in range(4):
         times = [orjson.loads(v)["created_at"] for v, part in zip(wl.values, wl.partitions) if part == p]

@@ -4,7 +4,7 @@ what is hidden from the sentiment scorer."""
 import pytest
 
 from buzzwatch.text.brands import PLACEHOLDER, Brand, BrandMatcher, MatchResult, normalize
-from buzzwatch.text.sentiment import SentimentScorer
+from buzzwatch.text.sentiment import SentimentScorer, analyzer
 
 ACME = Brand("Acme", aliases=("Acme Corp",), handles=("@AcmeHelp",), hashtags=("#acmefail",))
 LAVERIA = Brand("laveria")
@@ -86,16 +86,27 @@ def test_masking_replaces_brand_terms_and_keeps_the_rest(text, masked):
 ])
 def test_masking_removes_sentiment_bearing_brand_names(brand, text):
     scorer = SentimentScorer()
-    assert scorer.score(text, "en").compound > 0  # VADER reads the bare name as praise
+    assert analyzer("en", supplement=False).polarity_scores(text)["compound"] > 0  # plain VADER reads it as praise
     assert scorer.score(BrandMatcher([brand]).mask(text), "en").compound == 0.0
 
 
 def test_masked_mention_is_scored_on_its_words_not_on_the_brand_name():
     scorer = SentimentScorer()
     matcher = BrandMatcher([Brand("United", handles=("@united",))])
-    raw = scorer.score("I love @united", "en").compound
+    raw = analyzer("en", supplement=False).polarity_scores("I love @united")["compound"]
     masked = scorer.score(matcher.mask("I love @united"), "en").compound
     assert masked == scorer.score("I love", "en").compound < raw
+
+
+@pytest.mark.parametrize("text, same_as", [
+    ("@united my bag is lost", "@brand my bag is lost"),  # a brand nobody configured
+    ("@HappyTravels @brand my bag is lost", "@brand my bag is lost"),
+    ("@FreeMobile la box", "la box"),
+    ("cc @best_deals flight 1337 cancelled", "cc flight cancelled"),  # flight numbers are not leetspeak
+])
+def test_handles_and_numbers_are_names_never_sentiment_words_even_unconfigured(text, same_as):
+    scorer = SentimentScorer()
+    assert scorer.score(text, "en").compound == scorer.score(same_as, "en").compound
 
 
 def test_unconfigured_brand_field_is_masked_with_handle_and_hashtag():

@@ -1,15 +1,15 @@
-"""The worker's crash-only answer to a consumer that dropped records after a rebalance: a
-partition read past its committed offset whose commit does not move for ``after_s``."""
+"""The worker's crash-only answer to a consumer that dropped records after a rebalance: what the
+agents were handed ``after_s`` ago must be committed by now."""
 
 from streams.commit_watch import CommitWatch
 
 P0, P1 = ("mentions", 0), ("mentions", 1)
 
 
-def test_a_commit_that_keeps_moving_is_never_stuck():
+def test_a_backlog_whose_commits_keep_up_is_never_stuck():
     watch = CommitWatch(after_s=20)
-    for t in range(0, 300, 5):  # a backlog: reads always ahead, commits every few seconds
-        assert watch.observe(t, {P0: 1000 + 10 * t}, {P0: 900 + 10 * t}, [P0]) == []
+    for t in range(0, 300, 5):  # reads always ahead, commits pass them a few seconds later
+        assert watch.observe(t, {P0: 1000 + 100 * t}, {P0: 1000 + 100 * t - 250}, [P0]) == []
 
 
 def test_a_caught_up_partition_is_never_stuck():
@@ -18,7 +18,7 @@ def test_a_caught_up_partition_is_never_stuck():
         assert watch.observe(t, {P0: 99}, {P0: 100}, [P0]) == []
 
 
-def test_records_read_past_a_commit_that_stopped_are_stuck_after_the_delay():
+def test_a_commit_frozen_behind_what_was_read_is_stuck_after_the_delay():
     watch = CommitWatch(after_s=20)
     assert watch.observe(0, {P0: 2779, P1: 99}, {P0: 840, P1: 100}, [P0, P1]) == []
     assert watch.observe(15, {P0: 2779, P1: 99}, {P0: 840, P1: 100}, [P0, P1]) == []
@@ -27,18 +27,28 @@ def test_records_read_past_a_commit_that_stopped_are_stuck_after_the_delay():
     assert "committed offset 840" in stuck[0].describe()
 
 
+def test_a_commit_that_creeps_but_never_reaches_what_was_read_is_stuck():
+    """Seen live: records lost in the stream, the agent idle, the commit creeping 1 offset per
+    commit interval towards them."""
+    watch = CommitWatch(after_s=20)
+    assert watch.observe(0, {P0: 2779}, {P0: 2153}, [P0]) == []
+    for t in range(3, 20, 3):
+        assert watch.observe(t, {P0: 2779}, {P0: 2153 + t}, [P0]) == []
+    assert [s.committed for s in watch.observe(21, {P0: 2779}, {P0: 2174}, [P0])] == [2174]
+
+
 def test_nothing_ever_committed_counts_as_behind():
     watch = CommitWatch(after_s=20)
     watch.observe(0, {P0: 5}, {}, [P0])
     assert [s.committed for s in watch.observe(25, {P0: 5}, {}, [P0])] == [None]
 
 
-def test_any_commit_progress_restarts_the_clock():
+def test_passing_the_checkpoint_starts_a_new_one_at_the_newest_read():
     watch = CommitWatch(after_s=20)
     watch.observe(0, {P0: 500}, {P0: 100}, [P0])
-    watch.observe(15, {P0: 500}, {P0: 101}, [P0])
-    assert watch.observe(30, {P0: 500}, {P0: 101}, [P0]) == []
-    assert watch.observe(35, {P0: 500}, {P0: 101}, [P0]) != []
+    assert watch.observe(15, {P0: 900}, {P0: 501}, [P0]) == []  # passed 500: new checkpoint 900 at t=15
+    assert watch.observe(30, {P0: 900}, {P0: 800}, [P0]) == []
+    assert [s.read for s in watch.observe(35, {P0: 900}, {P0: 800}, [P0])] == [900]
 
 
 def test_a_rebalance_or_recovery_pauses_the_rule():

@@ -201,3 +201,32 @@ def test_the_minute_says_who_posts_most_and_which_texts_are_copied():
     [s] = b.close_until(T0 + 60_000)
     assert s.top_posters == (("troll", 6), ("bob", 2))
     assert s.top_copies == (("Acme = scam!!!", 6), ("Acme lost my bag", 2))
+
+
+def test_each_copied_text_carries_the_followers_of_its_own_posters():
+    """A campaign's copies are judged on who pasted them, apart from the rest of the minute."""
+    b = BrandBuckets.new("acme")
+    rows = [(f"new{i}", 7, "Acme = scam!!!", 3) for i in range(6)] + [("bob", 8, "Acme lost my bag", 900)] * 2
+    rows += [("ann", 9, "meh", 5000)]
+    for i, (author, fp, text, followers) in enumerate(rows):
+        b.add(ScoredMention(id=f"{i:02d}", brand="acme", created_at_ms=T0 + i, lang="en", compound=-0.5,
+                            label="negative", text=text, author=author, fingerprint=fp, followers=followers))
+    [s] = b.close_until(T0 + 60_000)
+    assert s.copy_reach == (("Acme = scam!!!", 18), ("Acme lost my bag", 1800))
+
+
+def test_a_minute_saved_before_copy_followers_were_kept_says_nothing_about_them():
+    import orjson
+
+    b = BrandBuckets.new("acme")
+    for i in range(3):
+        b.add(ScoredMention(id=f"{i}", brand="acme", created_at_ms=T0 + i, lang="en", compound=-0.5,
+                            label="negative", text="scam", author=f"a{i}", fingerprint=7, followers=3))
+    state = orjson.loads(orjson.dumps(b.to_dict()))
+    [minute] = state["o"]
+    minute["k"] = [row[:4] for row in minute["k"]]  # copies rows as written before: [fp, n, text, id]
+    again = BrandBuckets.from_dict(state)
+    again.add(ScoredMention(id="9", brand="acme", created_at_ms=T0 + 9, lang="en", compound=-0.5,
+                            label="negative", text="scam", author="a9", fingerprint=7, followers=3))
+    [s] = again.close_until(T0 + 60_000)
+    assert s.top_copies == (("scam", 4),) and s.copy_reach == ()  # unknown, not "no followers"

@@ -62,6 +62,30 @@ def test_customer_complaints_plain_vader_misses_are_negative(text, lang):
 
 
 @pytest.mark.parametrize("text", [
+    "It would be nice if someone answered the phone",   # praise in the conditional: it did not happen
+    "Would've appreciated a heads-up about the delay",
+    "You really need to do better",                     # "better" asked for
+    "As a loyal customer I expected more than this",    # said to complain
+    "I would like to speak to someone about my bag",    # a request, not liking (VADER: +0.36)
+    "Yes. Still at the gate.",                          # the answer to the brand's question
+    "My credit from the cancelled trip never showed up",  # a service noun, not praise
+])
+def test_complaint_phrasings_read_as_praise_by_vader_are_not_positive(text):
+    assert SentimentScorer(supplement=False).score(text, "en").compound > SCORER.score(text, "en").compound
+    assert TUNED.score(text, "en").label != "positive"
+
+
+@pytest.mark.parametrize("text, labels", [
+    ("No worries, thanks for the quick answer!", {"positive"}),  # VADER reads "worries" as negative
+    ("Feels like home, love this airline", {"positive"}),
+    # the limit of the conditional rule: a wish read as praise by VADER is now only neutral
+    ("It would be nice to fly with you again, great crew", {"neutral", "positive"}),
+])
+def test_praise_is_not_read_as_a_complaint_around_those_phrases(text, labels):
+    assert TUNED.score(text, "en").label in labels
+
+
+@pytest.mark.parametrize("text", [
     "Good morning! The sun is shining and I love it :)",
     "This movie was not bad at all",
     "What a terrible, horrible day",
@@ -129,6 +153,8 @@ TUNED = SentimentScorer(lang_thresholds={"en": (-0.05, 0.40), "fr": (-0.10, 0.10
     ("Bravo brand, encore en panne", "fr"),
     ("Super service 🤡", "fr"),
     ("Merci pour rien", "fr"),
+    ("thx for losing my bag", "en"),
+    ("Thank you for not even answering my calls", "en"),
 ])
 def test_sarcasm_is_negative(text, lang):
     assert TUNED.score(text, lang).label == "negative"
@@ -138,6 +164,7 @@ def test_sarcasm_is_negative(text, lang):
     ("Great job fixing the outage so fast, thank you!", "en"),
     ("Oh great, my order arrived early!", "en"),
     ("Bravo to the whole team 👏", "en"),
+    ("Thanks for getting us home safely, wonderful crew", "en"),
     ("Merci brand, service au top 👍", "fr"),
 ])
 def test_genuine_praise_is_not_read_as_sarcasm(text, lang):

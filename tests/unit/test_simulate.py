@@ -113,3 +113,19 @@ def test_second_waves_come_8_hours_after_the_first_and_bursts_stay_clear_of_even
         main = [e for e in sc.events if e.brand == brand.name and e.kind != "burst"]
         for burst in (e for e in sc.events if e.brand == brand.name and e.kind == "burst"):
             assert not any(e.start_ms - 2 * 3_600_000 <= burst.start_ms <= e.end_ms + 4 * 3_600_000 for e in main)
+
+
+def test_people_sharing_an_angry_post_bring_their_audience_and_pasted_spam_does_not():
+    """The copies of a bad buzz are real people (their usual audience, doubled in a buzz); a
+    campaign's or a troll's copies come from accounts with a handful of followers."""
+    sc = make_scenario(3, brands=2, days=6, warmup_days=2, floods_per_brand=1, copypastes_per_brand=1)
+    for event in sc.events:
+        if event.kind not in ("bad_buzz", "flood", "copypaste"):
+            continue
+        followers = next(b for b in sc.brands if b.name == event.brand).followers
+        per_copy = [dict(r.copy_reach)[text] / n for r in _minutes_of(sc, event) for text, n in r.top_copies]
+        assert per_copy, event.kind
+        if event.kind == "bad_buzz":
+            assert min(per_copy) >= followers
+        else:
+            assert max(per_copy) <= 12 < followers / 2

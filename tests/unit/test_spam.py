@@ -8,7 +8,7 @@ import pytest
 
 from buzzwatch.offline.counts import backtest_summaries
 from buzzwatch.detection.step import DetectionConfig, initial_state, observe
-from buzzwatch.detection.spam import split
+from buzzwatch.detection.spam import pasted_copies, split
 from buzzwatch.stages.summary import MinuteSummary, TopPost
 
 T0 = 1_794_000_000_000 - 1_794_000_000_000 % 86_400_000  # midnight UTC
@@ -22,7 +22,7 @@ def normal(i: int, rng: random.Random, rate: float = 10.0) -> dict:
     neg = sum(1 for _ in range(n) if rng.random() < 0.15)
     pos = sum(1 for _ in range(n - neg) if rng.random() < 0.4)
     return dict(mentions=n, negative=neg, positive=pos, distinct_authors=n, duplicate_texts=0, reach=100 * n,
-                top_posters=(), top_copies=(), top=())
+                top_posters=(), top_copies=(), copy_reach=(), top=())
 
 
 def summary(i: int, d: dict) -> MinuteSummary:
@@ -30,7 +30,7 @@ def summary(i: int, d: dict) -> MinuteSummary:
                          positive=d["positive"], neutral=d["mentions"] - d["negative"] - d["positive"],
                          reach=d["reach"], distinct_authors=d["distinct_authors"],
                          duplicate_texts=d["duplicate_texts"], top_posters=d["top_posters"],
-                         top_copies=d["top_copies"], top_negative=d["top"])
+                         top_copies=d["top_copies"], copy_reach=d["copy_reach"], top_negative=d["top"])
 
 
 def traffic(inject, days: int = 2, seed: int = 7, rate: float = 10.0) -> list[MinuteSummary]:
@@ -70,6 +70,7 @@ def campaign(accounts_per_min: int, start: int, minutes: int, followers: int = 3
             d["duplicate_texts"] += accounts_per_min - 1
             d["reach"] += accounts_per_min * followers
             d["top_copies"] = ((TEXT, accounts_per_min),)
+            d["copy_reach"] = ((TEXT, accounts_per_min * followers),)
     return inject
 
 
@@ -83,6 +84,7 @@ def slogan(people_per_min: int, start: int, minutes: int, followers: int = 300):
             d["duplicate_texts"] += people_per_min - 1
             d["reach"] += people_per_min * followers
             d["top_copies"] = (("#BoycottAcme they lied about the leak", people_per_min),)
+            d["copy_reach"] = (("#BoycottAcme they lied about the leak", people_per_min * followers),)
     return inject
 
 
@@ -120,6 +122,34 @@ def test_many_people_repeating_a_slogan_is_still_a_bad_buzz():
     assert "spam_flood" not in kinds(events)
 
 
+def test_a_campaign_diluted_in_busier_traffic_is_judged_on_its_own_posters():
+    """6 pasted copies a minute over 10 ordinary posts: the copies are not most of the minute and
+    the minute's mean reach hardly moves, but the posters of that one text have 3 followers."""
+    events = backtest_summaries(CFG, traffic(campaign(6, start=30, minutes=60), rate=10.0))
+    assert "opened" not in kinds(events)
+    assert "spam_flood" in kinds(events)
+
+
+@pytest.mark.parametrize("followers", [300, 100])  # a bigger audience than usual, and the usual one
+def test_ordinary_people_repeating_a_slogan_in_busy_traffic_are_still_a_buzz(followers):
+    events = backtest_summaries(CFG, traffic(slogan(12, start=60, minutes=30, followers=followers)))
+    assert "opened" in kinds(events)
+    assert "spam_flood" not in kinds(events)
+
+
+@pytest.mark.parametrize("top, reach, usual, pasted", [
+    ((("scam!!", 8),), (("scam!!", 40),), 100.0, 8),  # 5 followers a copy: pasted
+    ((("scam!!", 8),), (("scam!!", 800),), 100.0, 0),  # 100 a copy, the usual audience: people
+    ((("scam!!", 2),), (("scam!!", 0),), 100.0, 0),  # two copies: too few to judge
+    ((("a", 8), ("b", 9)), (("a", 40), ("b", 4000)), 100.0, 8),  # each text judged on its own posters
+    ((("scam!!", 8),), (), 100.0, 0),  # posters' followers unknown (older data): nothing said
+    ((("scam!!", 8),), (("scam!!", 40),), 0.0, 0),  # no usual audience learnt yet
+])
+def test_pasted_copies_are_texts_copied_by_accounts_with_few_followers(top, reach, usual, pasted):
+    s = MinuteSummary("acme", 0, 30, negative=20, neutral=10, distinct_authors=30, top_copies=top, copy_reach=reach)
+    assert pasted_copies(s, usual) == pasted
+
+
 def test_a_real_bad_buzz_during_a_troll_flood_is_still_alerted():
     f, s = flood("@troll", 30, start=30, minutes=120), slogan(30, start=60, minutes=30)
 
@@ -132,6 +162,23 @@ def test_a_real_bad_buzz_during_a_troll_flood_is_still_alerted():
     assert opened["detected_at"] >= opened["onset_at"]
     assert all(p["author"] != "@troll" for e in events if e["event"] != "spam_flood" and e["event"] != "spam_ended"
                for p in e["evidence"]["top_negative"])  # the on-call reads the people, not the troll
+
+
+def test_a_slogan_taken_up_by_people_while_a_campaign_runs_is_still_a_bad_buzz():
+    """Both texts are copied in the same minutes: the campaign's by 3-follower accounts, the
+    slogan by people with a real audience. The running episode must not swallow the slogan."""
+    paste, people = campaign(20, start=30, minutes=120), slogan(30, start=60, minutes=30)
+
+    def both(m, d):
+        paste(m, d)
+        copies, reach = d["top_copies"], d["copy_reach"]
+        people(m, d)
+        d["top_copies"] = tuple(sorted(set(copies) | set(d["top_copies"]), key=lambda c: -c[1]))
+        d["copy_reach"] = tuple(set(reach) | set(d["copy_reach"]))
+    events = backtest_summaries(CFG, traffic(both))
+    assert "spam_flood" in kinds(events) and "opened" in kinds(events)
+    assert next(e for e in events if e["event"] == "opened")["detected_at"] >= next(
+        e for e in events if e["event"] == "spam_flood")["detected_at"]
 
 
 def test_spam_does_not_feed_the_baseline():

@@ -1,0 +1,131 @@
+"""Faust's Kafka consumer with one fix: a record that never reached the streams is never marked read.
+
+The defect (faust-streaming 0.15.3, ``Consumer._drain_messages``; issue 596 upstream describes
+its effect). The fetch loop hands each fetched record to the streams and then sets the
+partition's *read offset* to the record's offset; records at or below the read offset are
+dropped as already seen. During a rebalance the flow is suspended: the hand-over is abandoned
+(``wait_first`` returns on ``suspend_flow``), yet the read offset still moves, for this record
+and for the rest of the batch in hand. The recovery seeks back to the committed offset and
+resets the read offset, but the loop can still be walking that stale batch when the seek
+lands, and moves the read offset forward again. The records between the committed offset and
+that point are then fetched again and dropped: never processed, never acked. Measured here
+with `kill -9` restarts (tests/integration/test_faults.py): the partition's commit stops at
+the first dropped record for ever (``faust_active_messages`` > 0), or, when exactly one record
+is missing at the head, Faust's gap check (``min(acked) - committed > 1``) commits past it and
+the mention is lost.
+
+The fix keeps Faust's loop and changes when the read offset moves: only after the record was
+actually handed to the streams, and only if its partition was not sought since the batch was
+fetched. A record of a partition sought since its batch was fetched is stale: it is skipped and
+comes again from the offset the seek set (other partitions' records in the batch are not). A record handed over twice is harmless (acks are idempotent in
+Faust, state updates are idempotent by mention id here); a record never handed over was the
+bug. ``streams.commit_watch`` stays as the crash-only net for anything else that stops commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import cast
+
+from faust.transport.drivers import aiokafka as aiokafka_driver
+from mode import Service
+
+
+class SafeConsumer(aiokafka_driver.Consumer):
+    """``faust.transport.drivers.aiokafka.Consumer`` whose fetch loop never marks a record read
+    unless the streams received it (see the module docstring)."""
+
+    _sought: dict | None = None  # partition -> number of seeks done on it
+
+    def _bump(self, partitions) -> None:
+        if self._sought is None:
+            self._sought = {}
+        for tp in partitions:
+            self._sought[tp] = self._sought.get(tp, 0) + 1
+
+    async def perform_seek(self) -> None:
+        try:
+            await super().perform_seek()
+        finally:
+            self._bump(self.assignment())  # it seeks every assigned partition to its commit
+
+    async def seek(self, partition, offset: int) -> None:
+        try:
+            await super().seek(partition, offset)
+        finally:
+            self._bump([partition])
+
+    async def seek_wait(self, partitions) -> None:
+        try:
+            await super().seek_wait(partitions)
+        finally:
+            self._bump(partitions)
+
+    async def _drain_messages(self, fetcher) -> None:  # pragma: no cover - exercised on a real broker
+        callback = self.callback
+        consumer_should_stop = cast(Service, self)._stopped.is_set
+        fetcher_should_stop = cast(Service, fetcher)._stopped.is_set
+        read_offset = self._read_offset
+        acks_enabled_for = self.app.topics.acks_enabled_for
+        commit_every = self._commit_every
+        since_yield = 0
+        try:
+            while not (consumer_should_stop() or fetcher_should_stop()):
+                self.diag.set_flag("FETCHING")
+                batch = self.getmany(timeout=1.0)
+                seen = None  # the seek counts when the batch arrived (see below)
+                await self.sleep(0)  # getmany may return at once: let the loop breathe
+                if self.should_stop:
+                    continue
+                async for tp, message in batch:
+                    since_yield += 1
+                    if since_yield > 100:
+                        await asyncio.sleep(0)
+                        since_yield = 0
+                    sought = self._sought or {}
+                    if seen is None:
+                        # The consumer thread runs calls in order: a seek done before this fetch
+                        # has already been counted; one done after it is counted later.
+                        seen = dict(sought)
+                    if sought.get(tp, 0) != seen.get(tp, 0):
+                        continue  # fetched before a seek of its partition: stale, it comes again
+                    offset, last = message.offset, read_offset[tp]
+                    if last is not None and offset < last:
+                        continue  # already handed over (a refetch after a seek)
+                    if last and offset - last > 1 and acks_enabled_for(message.topic):
+                        await self._add_gap(tp, last + 1, offset)  # offsets absent from the log
+                    if commit_every is not None and self._n_acked >= commit_every:
+                        self._n_acked = 0
+                        await self.commit()
+                    handing = callback(message)
+                    result = await self.wait_first(handing, self.suspend_flow.wait())
+                    if handing not in result.done:
+                        continue  # held back (flow suspended for a rebalance): not read
+                    if (self._sought or {}).get(tp, 0) != seen.get(tp, 0):
+                        continue  # its partition was sought meanwhile: the seek's offset stands
+                    read_offset[tp] = offset
+                self.diag.unset_flag("FETCHING")
+        except self.consumer_stopped_errors:
+            if self.transport.app.should_stop:
+                self.log.info("Broker stopped consumer, shutting down...")
+                return
+            raise
+        except asyncio.CancelledError:
+            if self.transport.app.should_stop:
+                self.log.info("Consumer shutting down for user cancel.")
+                return
+            raise
+        except Exception as exc:
+            self.log.exception("Drain messages raised: %r", exc)
+            raise
+        finally:
+            self.diag.unset_flag("FETCHING")
+
+
+class SafeTransport(aiokafka_driver.Transport):
+    Consumer = SafeConsumer
+
+
+def use_safe_consumer(app) -> None:
+    """Give ``app`` the fixed consumer (before anything creates its transport)."""
+    app.transport = SafeTransport(app.conf.broker_consumer, app)

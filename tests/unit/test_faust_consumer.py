@@ -1,0 +1,120 @@
+"""The fixed Faust fetch loop (streams.faust_consumer): a record is marked read only once the
+streams received it, and never from a batch fetched before a seek. Driven here with a fake
+consumer (plain attributes and coroutines); the real broker case is tests/integration/test_faults.py
+(kill -9 five times: exact totals)."""
+
+import asyncio
+from collections import defaultdict
+from types import SimpleNamespace
+
+import pytest
+from mode.services import WaitResults
+
+from streams.faust_consumer import SafeConsumer
+
+TP = ("mentions", 0)
+pytestmark = pytest.mark.timeout(20)
+
+
+class FakeConsumer:
+    """What ``_drain_messages`` uses of a consumer: batches of offsets, a hand-over callback."""
+
+    consumer_stopped_errors = ()
+    should_stop = False
+    _commit_every = None
+    _n_acked = 0
+    _sought = None
+
+    def __init__(self, batches, *, suspend_at=None, seek_at=None, seek_to=None):
+        self.batches = list(batches)
+        self.handed = []
+        self._read_offset = defaultdict(lambda: None)
+        self.suspend_at, self.seek_at, self.seek_to = suspend_at, seek_at, seek_to
+        self.suspend_flow = asyncio.Event()
+        self._stopped = SimpleNamespace(is_set=lambda: not self.batches)
+        self.app = SimpleNamespace(topics=SimpleNamespace(acks_enabled_for=lambda topic: True))
+        self.diag = SimpleNamespace(set_flag=lambda f: None, unset_flag=lambda f: None)
+        self.log = SimpleNamespace(info=print, exception=print)
+        self.transport = SimpleNamespace(app=SimpleNamespace(should_stop=False))
+        self.gaps = []
+
+    async def getmany(self, timeout):
+        for offset in self.batches.pop(0):
+            yield TP, SimpleNamespace(offset=offset, topic=TP[0])
+
+    async def callback(self, message):
+        if message.offset == self.seek_at:  # the recovery's seek lands while this one is handed over
+            self._read_offset[TP] = self.seek_to
+            self._sought = {TP: 1}
+        if message.offset == self.suspend_at:
+            self.suspend_flow.set()
+        if self.suspend_flow.is_set():
+            await asyncio.sleep(3600)  # flow control holds the hand-over: never delivered
+        self.handed.append(message.offset)
+
+    async def wait_first(self, handing, suspended):
+        task, other = asyncio.ensure_future(handing), asyncio.ensure_future(suspended)
+        done, _ = await asyncio.wait({task, other}, return_when=asyncio.FIRST_COMPLETED)
+        for f in (task, other):
+            if not f.done():
+                f.cancel()
+        return WaitResults([handing] if task in done else [suspended], [], False)
+
+    async def sleep(self, s):
+        await asyncio.sleep(0)
+
+    async def _add_gap(self, tp, start, end):
+        self.gaps.append((start, end))
+
+
+def drain(consumer):
+    asyncio.run(SafeConsumer._drain_messages(consumer, SimpleNamespace(_stopped=SimpleNamespace(is_set=lambda: False))))
+    return consumer
+
+
+def test_records_handed_to_the_streams_are_marked_read():
+    c = drain(FakeConsumer([[0, 1, 2], [3, 4]]))
+    assert c.handed == [0, 1, 2, 3, 4]
+    assert c._read_offset[TP] == 4
+
+
+def test_records_the_flow_control_held_back_are_not_marked_read():
+    c = drain(FakeConsumer([[10, 11, 12, 13]], suspend_at=11))
+    assert c.handed == [10]
+    assert c._read_offset[TP] == 10  # 11..13 will be fetched again after the recovery's seek
+
+
+def test_a_seek_during_a_batch_makes_the_rest_of_its_partition_stale():
+    """The recovery sought back to the committed offset 5 while offset 21 was being handed over:
+    21 and the rest of that old batch must not move the read offset past 5 again."""
+    c = drain(FakeConsumer([[20, 21, 22, 23], [5, 6, 7]], seek_at=21, seek_to=5))
+    assert c.handed == [20, 21, 5, 6, 7]
+    assert c._read_offset[TP] == 7
+
+
+def test_a_seek_of_one_partition_leaves_the_others_records_in_the_batch():
+    """A changelog partition sought by the table recovery: the stream partition's records in the
+    same batch are still handed over (nothing would fetch them again)."""
+    other = ("brand_state-changelog", 0)
+    c = FakeConsumer([[1, 2]])
+    c._sought = {other: 3}
+
+    async def getmany(timeout):
+        c.batches.pop(0)
+        yield TP, SimpleNamespace(offset=1, topic=TP[0])
+        c._sought = {other: 4}  # sought while the batch is walked
+        yield other, SimpleNamespace(offset=9, topic=other[0])
+        yield TP, SimpleNamespace(offset=2, topic=TP[0])
+
+    c.getmany = getmany
+    drain(c)
+    assert c.handed == [1, 2]
+    assert c._read_offset[TP] == 2 and c._read_offset[other] is None
+
+
+def test_records_below_the_read_offset_are_skipped_and_holes_in_the_log_are_gaps():
+    c = FakeConsumer([[8, 9, 10, 14]])
+    c._read_offset[TP] = 10
+    drain(c)
+    assert c.handed == [10, 14]  # 10 again: Faust hands the last read record over once more
+    assert c.gaps == [(11, 14)]
