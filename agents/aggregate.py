@@ -17,7 +17,7 @@ from buzzwatch.stages.aggregate import AggregateStage, brand_gauges
 from buzzwatch.contract.scored import WireError, decode_scored
 from streams import metrics as M
 from streams.dlq import dlq_headers
-from streams.faust_util import die_without_commit, kafka_timestamp_ms
+from streams.faust_util import die_without_commit, kafka_timestamp_ms, run_to_completion
 
 
 def register(app, *, source, alerts, dlq, stage: AggregateStage, settings) -> None:
@@ -84,6 +84,6 @@ def register(app, *, source, alerts, dlq, stage: AggregateStage, settings) -> No
     async def aggregate(stream):
         async for events in stream.take_events(settings.batch_size, within=settings.batch_within_s):
             try:
-                await aggregate_batch(events)
+                await run_to_completion(aggregate_batch(events))
             except Exception as exc:  # noqa: BLE001 - see die_without_commit
                 die_without_commit(app.log, "aggregate", exc)

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from buzzwatch.stages.ingest import IngestStep, RawRecord
 from streams import metrics as M
 from streams.dlq import dlq_headers
-from streams.faust_util import die_without_commit, kafka_timestamp_ms
+from streams.faust_util import die_without_commit, kafka_timestamp_ms, run_to_completion
 
 
 def register(app, *, source, scored, dlq, step: IngestStep, settings):
@@ -46,7 +46,7 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
     async def ingest(stream):
         async for events in stream.take_events(settings.batch_size, within=settings.batch_within_s):
             try:
-                await ingest_batch(events)
+                await run_to_completion(ingest_batch(events))
             except Exception as exc:  # noqa: BLE001 - see die_without_commit
                 die_without_commit(app.log, "ingest", exc)
 
