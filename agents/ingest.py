@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from buzzwatch.stages.ingest import IngestStep, RawRecord
 from streams import metrics as M
 from streams.dlq import dlq_headers
-from streams.faust_util import die_without_commit, kafka_timestamp_ms, run_to_completion
+from streams.faust_util import committed_offsets, die_without_commit, kafka_timestamp_ms, run_to_completion
 
 
 def register(app, *, source, scored, dlq, step: IngestStep, settings):
@@ -102,7 +102,7 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
             if done is None:  # nothing processed since start (or since the partition came back)
                 # The committed offset, not the consumer's position: records fetched and then
                 # dropped by the consumer move its position but were never processed.
-                done = app.monitor.tp_committed_offsets.get(tp)
+                done = committed_offsets(app).get(tp)
             if done is None:
                 done = await app.consumer.position(tp) or 0
             caught_up = high is not None and 0 <= high <= done

@@ -85,7 +85,7 @@ class CommitWatch:
 def register(app, *, topics, after_s: float, interval_s: float = 5.0) -> CommitWatch:
     """A timer that exits the worker (code 70, no commit) when records handed to its agents
     ``after_s`` ago are still not committed (see the module docstring)."""
-    from streams.faust_util import die_without_commit
+    from streams.faust_util import committed_offsets, die_without_commit
 
     watch = CommitWatch(after_s=after_s)
     names = {t.get_topic_name() for t in topics}
@@ -94,7 +94,7 @@ def register(app, *, topics, after_s: float, interval_s: float = 5.0) -> CommitW
     async def check_commit_progress() -> None:
         owned = [tp for tp in app.consumer.assignment() if tp.topic in names]
         recovering = not app.tables.recovery.completed.is_set()
-        stuck = watch.observe(time.monotonic(), app.monitor.tp_read_offsets, app.monitor.tp_committed_offsets,
+        stuck = watch.observe(time.monotonic(), app.monitor.tp_read_offsets, committed_offsets(app),
                               owned, paused=bool(app.rebalancing or recovering))
         if stuck:
             die_without_commit(app.log, "commit", TimeoutError(

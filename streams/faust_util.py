@@ -64,3 +64,18 @@ async def run_to_completion(batch) -> None:
     if cancelled is not None:
         task.result()  # its own failure first, if any
         raise cancelled
+
+
+def committed_offsets(app) -> dict:
+    """Partition -> the committed offset (the next to read) as this worker knows it.
+
+    Faust's monitor forgets its committed offsets at every rebalance and learns them again only
+    from this process's next commit, which never comes for a partition with nothing new to
+    commit; the consumer knows them from the seek that follows the rebalance. Both, the higher
+    offset winning."""
+    merged = {tp: off for tp, off in (getattr(app.consumer, "_committed_offset", None) or {}).items()
+              if off is not None}
+    for tp, off in app.monitor.tp_committed_offsets.items():
+        if off is not None and (merged.get(tp) is None or off > merged[tp]):
+            merged[tp] = off
+    return merged

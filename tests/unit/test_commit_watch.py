@@ -72,3 +72,20 @@ def test_zero_turns_the_rule_off():
     watch = CommitWatch(after_s=0)
     watch.observe(0, {P0: 500}, {P0: 100}, [P0])
     assert watch.observe(10_000, {P0: 500}, {P0: 100}, [P0]) == []
+
+
+def test_the_committed_offset_survives_the_monitor_forgetting_it_at_a_rebalance():
+    """Faust's monitor clears its committed offsets at every rebalance and learns them again only
+    from a new commit; the consumer knows them from its seek. Seen live: a partition with nothing
+    new to commit looked "never committed" and the worker exited."""
+    from collections import defaultdict
+    from types import SimpleNamespace
+
+    from streams.faust_util import committed_offsets
+
+    consumer_view = defaultdict(lambda: None, {P0: 1194, P1: None})
+    app = SimpleNamespace(consumer=SimpleNamespace(_committed_offset=consumer_view),
+                          monitor=SimpleNamespace(tp_committed_offsets={P1: 50}))
+    assert committed_offsets(app) == {P0: 1194, P1: 50}
+    app.monitor.tp_committed_offsets[P0] = 1300  # a newer commit of this process wins
+    assert committed_offsets(app)[P0] == 1300
