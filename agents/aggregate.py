@@ -44,8 +44,23 @@ def register(app, *, source, alerts, dlq, stage: AggregateStage, settings) -> No
             return None
         return owned or None
 
+    shown: set[int] = set()  # scored partitions whose brands' gauges this worker shows
+
+    def show_gained_brands() -> None:
+        """Brands of scored partitions this worker just gained show their figures now, loaded
+        from the table, not at their next closed minute: after a rebalance a quiet brand would
+        otherwise vanish from the dashboards until traffic closes one of its minutes."""
+        owned = stage.owned or set()
+        gained = owned - shown
+        shown.intersection_update(owned)
+        shown.update(owned)
+        for brand in sorted(configured):
+            if stage.partition(brand) in gained:
+                stage.state(brand)  # loads it (and its gauges, see streams.app's on_load)
+
     async def aggregate_batch(events) -> None:
         stage.owned = owned_partitions()
+        show_gained_brands()
         items, messages = [], []
         for e in events:
             try:

@@ -198,3 +198,4 @@ def test_a_partition_with_records_waiting_and_none_processed_stops_the_worker(wo
     monkeypatch.setattr(agents.ingest.time, "time", lambda: real() + parts.settings.stall_exit_s + 1)
     run(parts.ingest_agent.refresh_watermarks())
     assert exits and "4 records waiting" in exits[0]
+
