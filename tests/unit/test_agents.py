@@ -199,3 +199,33 @@ def test_a_partition_with_records_waiting_and_none_processed_stops_the_worker(wo
     run(parts.ingest_agent.refresh_watermarks())
     assert exits and "4 records waiting" in exits[0]
 
+
+
+def test_brands_of_a_gained_partition_show_their_figures_before_their_next_minute(worker):
+    """After a rebalance the new owner of a scored partition exports its brands' gauges at its
+    first batch (loaded from the table), not once traffic closes another of their minutes."""
+    from streams import metrics as M
+
+    parts, _sent = worker
+    rows = [ScoredMention(id=str(i), brand="Acme", created_at_ms=T0 + i * 60_000, lang="en",
+                          compound=-0.7, label="negative", text="awful") for i in range(5)]
+
+    def gauge():
+        return M.REGISTRY.get_sample_value("buzzwatch_brand_last_closed_minute_timestamp_seconds", {"brand": "Acme"})
+
+    async def scenario():
+        async with agent(parts, "aggregate").test_context() as ag:
+            for record in encode_batches([m.to_wire() for m in rows], max_bytes=4_000):
+                await ag.put(record, key=b"Acme")
+            await ag.put(Watermark(0, 1, T0 + 10 * 60_000).to_wire())
+            await asyncio.sleep(0.2)
+            # a rebalance: this worker lost everything, then gains scored partition 0 back
+            parts.aggregate.forget()
+            M.forget_brand_gauges(["Acme"])
+            assert gauge() is None
+            parts.app.consumer = consumer_stub(parts.topics.scored.get_topic_name(), highwater=0, position=0)()
+            await ag.put(Watermark(0, 1, T0 + 10 * 60_000).to_wire())  # a marker: nothing new closes
+            await asyncio.sleep(0.2)
+
+    run(scenario())
+    assert gauge() == (T0 + 8 * 60_000) / 1000  # the last closed minute (watermark - lateness)
