@@ -47,7 +47,7 @@ def register(app, *, source, alerts, dlq, stage: AggregateStage, settings) -> No
     shown: set[int] = set()  # scored partitions whose brands' gauges this worker shows
 
     def show_gained_brands() -> None:
-        """Brands of scored partitions this worker just gained show their figures now, loaded
+        """Brands of scored partitions this worker just gained show their figures now, read
         from the table, not at their next closed minute: after a rebalance a quiet brand would
         otherwise vanish from the dashboards until traffic closes one of its minutes."""
         owned = stage.owned or set()
@@ -56,7 +56,12 @@ def register(app, *, source, alerts, dlq, stage: AggregateStage, settings) -> No
         shown.update(owned)
         for brand in sorted(configured):
             if stage.partition(brand) in gained:
-                stage.state(brand)  # loads it (and its gauges, see streams.app's on_load)
+                # Read for the gauges only, never cached: during a rebalance the assignment can
+                # show a partition before its table is recovered, and a state cached from a
+                # half-recovered table would later be saved over the newer one.
+                st = stage.cache.get(brand) or (stage.store.load(brand) if stage.store is not None else None)
+                if st is not None:
+                    M.set_brand_gauges(brand, brand_gauges(st))
 
     async def aggregate_batch(events) -> None:
         stage.owned = owned_partitions()
