@@ -92,6 +92,9 @@ def register(app, *, source, alerts, dlq, stage: AggregateStage, settings) -> No
                      for brand, event in batch.events]
         for fut in delivered:
             await fut  # on the broker before the state that says it was emitted
+        if batch.watermarks:  # every event of the minutes closed up to here is on the broker
+            top = max(batch.watermarks.values())
+            stage.sent_watermark_ms = top if stage.sent_watermark_ms is None else max(top, stage.sent_watermark_ms)
         stage.save(batch.touched)
         now = time.time()
         for wm in batch.watermarks.values():

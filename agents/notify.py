@@ -85,7 +85,14 @@ class OnCallDesk:
         agg = self.pipe.aggregator
         marks = [w.get() for w in agg.watermarks.values()]
         marks = [m for m in marks if m is not None]
-        return max(marks) - agg.lateness_ms if marks else None
+        if not marks:
+            return None
+        top = max(marks)
+        if agg.sent_watermark_ms is not None:
+            # not past the minutes whose events the aggregate is still sending: a reminder due
+            # then would miss an escalation detected before it (live and replay would differ)
+            top = min(top, agg.sent_watermark_ms)
+        return top - agg.lateness_ms
 
     # --- writing ----------------------------------------------------------------------------------
     async def record_action(self, alert_id: str, action: dict) -> dict:

@@ -160,6 +160,10 @@ class AggregateStage:
         # wrong view must not lose a mention); Faust itself stops the agents and flushes the
         # producer before a partition moves, and does not commit offsets of revoked partitions.
         self.owned: set[int] | None = None
+        # The watermark up to which the lifecycle events of closed minutes have been delivered
+        # (set by the live agent once its sends are acknowledged): the on-call clock must not
+        # run ahead of events still on their way to the broker.
+        self.sent_watermark_ms: int | None = None
         self.configured = frozenset(config.brand_names)
         self.partitions: dict[str, int] = {b: partition_of(b) for b in config.brand_names}
 
