@@ -52,7 +52,7 @@ def register(app, *, source, alerts, dlq, stage: AggregateStage, settings) -> No
         otherwise vanish from the dashboards until traffic closes one of its minutes."""
         owned = stage.owned or set()
         gained = owned - shown
-        shown.intersection_update(owned)
+        shown.clear()
         shown.update(owned)
         for brand in sorted(configured):
             if stage.partition(brand) in gained:

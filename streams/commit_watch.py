@@ -1,6 +1,8 @@
 """Find a source partition whose committed offset stopped while records were read past it.
 
-Why this exists: Faust (faust-streaming 0.15) can lose records after a restart or rebalance.
+Why this exists: Faust (faust-streaming 0.15.3) lost records after a restart or rebalance; the
+cause below is fixed in ``streams/faust_consumer.py`` and this rule stays as the net for any
+other way a commit can stop (a broker refusing commits, a consumer stall).
 Its fetch loop drops any record at or below the partition's *read offset*; the recovery seeks
 the stream partitions back to the committed offset and resets that read offset, but a record
 fetched before the seek and still being handed to a stream sets the read offset forward again
@@ -19,7 +21,7 @@ committed (and the worker is not rebalancing), it exits with code 70 without com
 process reads from the committed offset (state updates are idempotent by mention id).
 
 `CommitWatch` is the rule alone (plain values in, verdicts out), unit-tested directly; the
-timer in `register` feeds it Faust's monitor offsets.
+timer in `register` feeds it the monitor's read offsets and ``faust_util.committed_offsets``.
 """
 
 from __future__ import annotations
