@@ -118,3 +118,24 @@ def test_records_below_the_read_offset_are_skipped_and_holes_in_the_log_are_gaps
     drain(c)
     assert c.handed == [10, 14]  # 10 again: Faust hands the last read record over once more
     assert c.gaps == [(11, 14)]
+
+
+def test_the_worker_consumer_asks_the_broker_to_hold_an_empty_fetch_100_ms_not_faust_s_1500(tmp_path):
+    # Faust 0.15.3 hard-codes 1,500 ms: one fetch of idle partitions then stalls every busy one
+    # for that long (see ShortFetchWaitThread). The worker's consumer must be built with the bar.
+    from streams.app import build_app
+    from streams.faust_consumer import FETCH_MAX_WAIT_MS, ShortFetchWaitThread
+    from streams.settings import load_settings
+
+    config = tmp_path / "buzzwatch.toml"
+    config.write_text('[[brands]]\nname = "Acme"\n')
+    settings = load_settings(config, env={"BUZZWATCH_KAFKA": "127.0.0.1:1", "BUZZWATCH_DATA_DIR": str(tmp_path)})
+    app = build_app(settings).app
+
+    async def consumer_of_the_thread():
+        thread = app.consumer._thread
+        return thread, thread._create_worker_consumer(app.transport)
+
+    thread, consumer = asyncio.run(consumer_of_the_thread())
+    assert isinstance(thread, ShortFetchWaitThread)
+    assert FETCH_MAX_WAIT_MS == 100 and consumer._fetch_max_wait_ms == FETCH_MAX_WAIT_MS
