@@ -7,7 +7,8 @@ Sections (all figures from one run on one machine, written to bench/results/late
 * ``brand_config``: config load and brand matching with 1,000 and 10,000 configured brands;
 * ``throughput``: one `buzzwatch worker` draining a pre-loaded topic of real EN/FR tweets over
   1,000 brands (Zipf popularity), first consumed record to no lag; plain VADER / VADER-FR over
-  the same texts; `buzzwatch backtest` over the same mentions as a JSONL file;
+  the same texts; Faust alone in the same two-stage shape with no work (``faust_floor.py``: the
+  ceiling of the live rate); `buzzwatch backtest` over the same mentions as a JSONL file;
 * ``hot_brand``: one brand at 20,000 mentions/min for 10 event-time minutes among 999 quiet
   ones, pre-loaded: the worker completes; largest table value and largest scored record;
 * ``latency_ms``: live traffic at half the measured rate, event time = now (see
@@ -195,6 +196,15 @@ def backtest_rate(run: Run, env: dict, values: list[bytes]) -> float:
     return len(values) / (time.perf_counter() - t0)
 
 
+def faust_floor(run: Run, topic: str, total: int) -> float:
+    """Raw records/s of Faust alone in the pipeline's two-stage shape (``bench/faust_floor.py``):
+    the ceiling of the live rate, whatever our per-mention cost."""
+    out = subprocess.run([sys.executable, str(HERE / "faust_floor.py"), "--bootstrap", run.bootstrap,
+                          "--topic", topic, "--total", str(total), "--datadir", str(run.tmp / "faust-floor")],
+                         capture_output=True, text=True, timeout=1800, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])["records_per_s"]
+
+
 def throughput(run: Run) -> dict:
     z = run.zipf_topic()
     env = fresh_app(z["env"], "live")
@@ -202,6 +212,7 @@ def throughput(run: Run) -> dict:
     live = z["total"] / d.seconds
     wl = z["workload"]
     bare = bare_scoring(wl.texts, wl.langs)
+    floor = faust_floor(run, z["topic"], z["total"])
     return {
         "mentions": z["total"], "brands": len(run.names), "partitions": 4,
         "top_brand_share": round(W.ZipfPicker(len(run.names)).top_share(), 3),
@@ -212,6 +223,8 @@ def throughput(run: Run) -> dict:
         "pipeline_mentions_per_s": round(live),
         "bare_scoring_mentions_per_s": round(bare),
         "ratio": round(live / bare, 3),
+        "faust_floor_records_per_s": round(floor),
+        "faust_floor_over_bare": round(floor / bare, 3),
         "backtest_mentions_per_s": round(backtest_rate(run, z["env"], wl.values)),
         **notes(d),
     }
@@ -256,6 +269,10 @@ class Paced(threading.Thread):
         self.minutes: set[tuple[str, int]] = set()
         self.sent = 0
         self.started = self.ended = 0.0
+        # (event time ms, ms from the send call to the broker's ack) of every 10th record: the
+        # share of a latency sample spent before the record even reached the broker (the load
+        # generator shares this machine's 2 cores with the broker and the worker)
+        self.acks: list[tuple[int, int]] = []
 
     def run(self) -> None:
         rng, zipf, names = random.Random(9), W.ZipfPicker(len(self.run_.names)), self.run_.names
@@ -268,7 +285,9 @@ class Paced(threading.Thread):
                 name = names[zipf.pick(rng)]
                 part = self.sent % 4
                 value = W.mention(rng, self.run_.corpus, name, f"l{self.sent}", ts)[2]
-                p.send(self.topic, value=value, partition=part)
+                fut = p.send(self.topic, value=value, partition=part)
+                if self.sent % 10 == 0:
+                    fut.add_callback(lambda _md, ts=ts: self.acks.append((ts, int(time.time() * 1000) - ts)))
                 self.times[part].append(ts)
                 self.minutes.add((name, ts - ts % W.MINUTE_MS))
                 self.sent += 1
@@ -279,6 +298,18 @@ class Paced(threading.Thread):
 
     def closable_ms(self, minute: int, lateness_ms: int, window: int = 5) -> int | None:
         return closable_ms(self.times, minute, lateness_ms, window)
+
+    def ack_delays(self) -> dict:
+        """Send call to broker ack, ms: p50, p99 and max, and the max per minute of event time."""
+        delays = sorted(d for _, d in self.acks)
+        if len(delays) < 2:
+            return {}
+        q = statistics.quantiles(delays, n=100, method="inclusive")
+        worst: dict[str, int] = {}
+        for ts, d in self.acks:
+            key = time.strftime("%H:%M", time.gmtime(ts / 1000))
+            worst[key] = max(worst.get(key, 0), d)
+        return {"p50": round(q[49]), "p99": round(q[98]), "max": delays[-1], "max_by_minute": worst}
 
 
 def closable_ms(times: dict[int, list[int]], minute: int, lateness_ms: int, window: int = 5) -> int | None:
@@ -306,7 +337,9 @@ def latency(run: Run) -> dict:
     covers Kafka, ingest (batch_within_s 0.05), the watermark markers (every 0.2 s), the
     scored topic, the aggregate's close and detection, and the gauge update; it does not
     count the wait for the minute to end plus the allowed lateness (5 s here), which is the
-    event-time design, not the pipeline. All brands of one minute close in the same
+    event-time design, not the pipeline. ``producer_ack_ms``: how long records took from the
+    load generator's send call to the broker's ack (its part of a sample is not the worker's).
+    All brands of one minute close in the same
     watermark step, so their samples are correlated: ``max_by_minute`` shows each minute."""
     live = run.results.get("throughput", {}).get("pipeline_mentions_per_s") or run.args.latency_rate
     rate = live / 2
@@ -346,6 +379,7 @@ def latency(run: Run) -> dict:
         "not_seen": missing, "p50": round(q[49]), "p99": round(q[98]), "max": round(samples[-1]) if samples else None,
         "metrics_scrape_ms_mean": round(statistics.mean(scrape_s) * 1000, 1) if scrape_s else None,
         "max_by_minute": worst,
+        "producer_ack_ms": paced.ack_delays(),
     }
 
 
