@@ -8,9 +8,10 @@ set for all files. Two figures:
 
 * **in-sample**: the defaults (or the given config) on all five files. The defaults' volume-only
   parameter was chosen looking at these files, so this is an optimistic figure;
-* **leave-one-file-out**: for each file, the three volume-only parameters (``volume_only_scale``:
+* **leave-one-file-out**: for each file, the four volume-only parameters (``volume_only_scale``:
   how surprising for its hour a volume must be; ``record_days``: how long a past the volume must
-  top; ``sustained_minutes``: over how long a mean rate may top it too, 0 = off) are chosen on
+  top; ``sustained_minutes``: over how long a mean rate may top it too, 0 = off;
+  ``record_margin``: by how many standard deviations of counting noise, 0 = any amount) are chosen on
   the *other four* files from a small grid, then the held-out file is scored with them; the
   five held-out scores are summed and normalised like a corpus. This is the honest figure
   (the *design*, records of the series' own past, was chosen looking at all five files).
@@ -39,7 +40,8 @@ from buzzwatch.timeutil import parse_timestamp_ms
 
 FILES = ["AAPL", "GOOG", "IBM", "KO", "UPS"]
 # small on purpose: the two parameters that matter without sentiment, a few meaningful values each
-GRID = {"volume_only_scale": [3.0, 4.0, 6.0], "record_days": [7, 14, 28], "sustained_minutes": [0, 180, 360, 720]}
+GRID = {"volume_only_scale": [3.0, 4.0, 6.0], "record_days": [7, 14, 28], "sustained_minutes": [0, 180, 360, 720],
+        "record_margin": [0.0, 1.0, 2.0]}
 
 
 def _scorer(shared: Path):

@@ -7,7 +7,9 @@ is a volume its own recent past never reached. So a volume-only alert also needs
 over the last ``record_days`` days: either the interval's rate (a spike) or the brand's mean
 rate over the last hours (a sustained rise: a day of traffic at a level never held that long).
 The threshold is learnt from the series' own past only, and an alerted spike raises it too:
-the same spike again tomorrow is not news, a bigger one is.
+the same spike again tomorrow is not news, a bigger one is. "Bigger" means by more than
+counting noise (``record_margin`` standard deviations, Poisson, of the past days' record): a
+spike of 208 mentions after one of 207 is the same spike again.
 
 Kept as one maximum per UTC day and kind of rate (at most ``days + 1`` short rows), so the
 state stays small.
@@ -21,10 +23,13 @@ state stays small.
 (True, False)
 >>> pk.records((50.0, 16.0), 3 * 86_400_000, days=14)  # a mean rate above any
 (False, True)
+>>> pk.records((82.0, 16.0), 3 * 86_400_000, days=14, margin_sd=1.0, spans=(5.0, 720.0))  # 80 +- 4 (5-min rates)
+(False, True)
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from buzzwatch.timeutil import DAY_MS
@@ -47,12 +52,29 @@ class VolumePeaks:
         rows = [rates for day, rates in self.days if today - days <= day <= today]
         return tuple(max(col) for col in zip(*rows)) if rows else ()
 
-    def records(self, rates: tuple[float, ...], now_ms: int, days: int) -> tuple[bool, ...]:
-        """For each rate: is it above all of its kind in the last ``days`` days (``days = 0``: yes)."""
+    def records(self, rates: tuple[float, ...], now_ms: int, days: int, margin_sd: float = 0.0,
+                spans: tuple[float, ...] = ()) -> tuple[bool, ...]:
+        """For each rate: is it above all of its kind in the last ``days`` days (``days = 0``: yes)?
+
+        Above the day in progress by any amount, and above the ``days`` days before it by more
+        than ``margin_sd`` standard deviations of counting noise: a rate measured over ``span``
+        minutes (``spans``, one per kind; none: no margin) holds ``rate x span`` mentions, so a
+        record ``R`` is known to within ``sqrt(R / span)`` (Poisson). A rate that tops the
+        record by less than that is the same volume again, not news. The day in progress needs
+        no margin: a mean rate over hours rises by small steps, each one above the last.
+        """
         if days <= 0:
             return tuple(True for _ in rates)
+        today = now_ms // DAY_MS
+        past = VolumePeaks(tuple(row for row in self.days if row[0] < today)).record(now_ms - DAY_MS, days - 1)
         best = self.record(now_ms, days)
-        return tuple(r > (best[i] if i < len(best) else 0.0) for i, r in enumerate(rates))
+        out = []
+        for i, r in enumerate(rates):
+            bar = best[i] if i < len(best) else 0.0
+            if margin_sd > 0 and i < len(spans) and spans[i] > 0 and i < len(past):
+                bar = max(bar, past[i] + margin_sd * math.sqrt(max(past[i], 0.0) / spans[i]))
+            out.append(r > bar)
+        return tuple(out)
 
     def add(self, ms: int, rates: tuple[float, ...], days: int) -> "VolumePeaks":
         """Learn one interval's rates; days older than ``days`` are forgotten."""

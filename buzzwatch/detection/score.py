@@ -64,6 +64,7 @@ class DetectorParams:
     volume_only_scale: float = 4.0  # without sentiment, volume surprise / this = score
     record_days: int = 14  # without sentiment, an alert also needs a rate not reached in this many days (0: off) ...
     sustained_minutes: int = 360  # ... the interval's, or the mean rate over about this long (0: the interval's only)
+    record_margin: float = 1.0  # ... above the past days' record by this many s.d. of its counting noise (0: any amount)
     reach_factor: float = 10.0  # 5-min reach this x usual ...
     reach_min: int = 100_000  # ... and at least this many followers: severity + 1
     growth_factor: float = 3.0  # last 5 min >= this x the previous 5 (and >= 10 mentions): severity + 1

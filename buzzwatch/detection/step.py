@@ -310,7 +310,10 @@ def _volume_only_score(config: DetectionConfig, st: DetectorState, iv: _Interval
     """
     p = config.detector
     rates = _rates(config, st, iv)
-    spike, sustained = st.peaks.records(rates, iv.summary.start_ms, p.record_days)
+    # counting noise of each rate: an interval holds ``minutes`` of mentions, an exponentially
+    # weighted mean over T minutes about 2T
+    spans = (iv.minutes, 2.0 * p.sustained_minutes)
+    spike, sustained = st.peaks.records(rates, iv.summary.start_ms, p.record_days, p.record_margin, spans)
     score = _volume_scan(p, st.baseline, _fresh(iv.ring, cus.since_ms), iv.minutes) if spike else 0.0
     # a sustained rise is a mean rate that tops the record *and* the buzz looked for (the usual
     # level times 1 + extra): a record by a hair, from the echo of a spike, is not a rise

@@ -291,3 +291,15 @@ def test_without_sentiment_a_day_long_rise_never_held_that_long_alerts_without_a
 def test_volume_only_record_keys_are_whole_numbers(key, value):
     with pytest.raises(ValueError, match=key):
         DetectionConfig.from_dict({key: value})
+
+
+def test_without_sentiment_a_spike_that_tops_the_record_by_counting_noise_only_does_not_alert():
+    # a spike of 300 mentions is known to within sqrt(300) = 17: 310 a few days later is the
+    # same spike again (record_margin = 1 s.d.), 330 is a bigger one
+    quiet = lambda n: [10 + i % 3 for i in range(n)]  # noqa: E731
+    rows = quiet(2 * 288) + [300] + quiet(3 * 288) + [310] + quiet(288) + [330] + quiet(48)
+    opened = [e["detected_at"] for e in run(counts(rows)) if e["event"] == "opened"]
+    first, bigger = 2 * 288 + 1, 2 * 288 + 1 + 3 * 288 + 1 + 288 + 1
+    assert opened == [format_timestamp(T0 + first * 300_000), format_timestamp(T0 + bigger * 300_000)]
+    any_amount = DetectionConfig.from_dict({"record_margin": 0.0})
+    assert len([e for e in backtest_summaries(any_amount, counts(rows)) if e["event"] == "opened"]) == 3

@@ -1,0 +1,101 @@
+"""The physical limit of the simulated suites' delays: an oracle that knows the onset and the
+traffic model and alerts once the negative mentions since the onset are 5 standard deviations
+(one-sided Poisson tail <= 2.87e-7) above what the usual traffic gives.
+
+    nice .venv/bin/python bench/detection_oracle.py [--suites small] [--seeds 1,2]
+
+It knows what no detector can (the onset, the usual mean of every minute including the slow
+drift of the level) and ignores the gamma noise, so it is faster than any honest detector; the
+delay is counted like ``bench/detection_eval.py``'s (from the minute the event doubled the
+brand's usual volume, 0 if before). It says whether a delay target is reachable at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import detection_eval  # noqa: E402
+from buzzwatch.offline import simulate  # noqa: E402
+
+MIN = 60_000
+TAIL = 2.87e-7  # one-sided 5 sigma
+
+
+def poisson_sf(k: int, mu: float) -> float:
+    """P(X >= k), X ~ Poisson(mu)."""
+    if k <= 0:
+        return 1.0
+    term, total = math.exp(-mu), 0.0
+    for i in range(k):
+        total += term
+        term *= mu / (i + 1)
+    return max(0.0, 1.0 - total)
+
+
+def _minutes_with_usual_mean(record: dict):
+    """``simulate._scenario_minutes`` that also records each minute's usual mean (same draws)."""
+    original = simulate._gamma_poisson
+
+    def spy(rng, mean, shape):
+        record.setdefault("_last", []).append(mean)
+        return original(rng, mean, shape)
+
+    inner = simulate._scenario_minutes
+
+    def minutes(scenario, brand, rng):
+        simulate._gamma_poisson = spy
+        try:
+            for t, n_usual, n_extra, active, spam in inner(scenario, brand, rng):
+                record[t] = record.pop("_last")[0]
+                yield t, n_usual, n_extra, active, spam
+        finally:
+            simulate._gamma_poisson = original
+    return minutes
+
+
+def run_brand(suite: str, seed: int, index: int) -> list[float]:
+    kw = {**detection_eval.SUITES, **detection_eval.EXTRA_SUITES}[suite]
+    sc = simulate.make_scenario(seed, warmup_days=detection_eval.WARMUP_DAYS, **kw)
+    profile = sc.brands[index]
+    usual: dict = {}
+    saved = simulate._scenario_minutes
+    simulate._scenario_minutes = _minutes_with_usual_mean(usual)
+    try:
+        rows = list(simulate.scenario_summaries(sc, profile))
+    finally:
+        simulate._scenario_minutes = saved
+    delays = []
+    for e in (x for x in sc.events if x.brand == profile.name and x.kind == "bad_buzz"):
+        n, mu = 0, 0.0
+        for s in rows:
+            if s.start_ms < e.start_ms or s.start_ms > e.end_ms + 60 * MIN:
+                continue
+            n += s.negative
+            mu += usual[s.start_ms] * profile.negative_share
+            if poisson_sf(n, mu) <= TAIL:
+                delays.append(max(0.0, (s.end_ms - e.doubling_ms) / MIN))
+                break
+    return delays
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--suites", default="small")
+    ap.add_argument("--seeds", default="1,2")
+    args = ap.parse_args()
+    for suite in args.suites.split(","):
+        kw = {**detection_eval.SUITES, **detection_eval.EXTRA_SUITES}[suite]
+        delays = [d for seed in args.seeds.split(",") for i in range(kw["brands"]) for d in run_brand(suite, int(seed), i)]
+        q = detection_eval.q
+        print(f"## {suite}, seeds {args.seeds}: oracle detected {len(delays)}; delay from doubling "
+              f"median {q(delays, 0.5)}, p90 {q(delays, 0.9)} min")
+
+
+if __name__ == "__main__":
+    main()
