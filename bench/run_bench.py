@@ -358,7 +358,7 @@ def latency(run: Run) -> dict:
         paced = Paced(run, topic, rate, run.sizes.latency_s)
         paced.start()
         seen, scrape_s = _watch_closed_minutes(w, paced, lateness_s, tail_s=30)
-    samples, missing, worst = [], 0, {}
+    samples, missing, worst, slowest = [], 0, {}, None
     for brand, minute in paced.minutes:
         closable = paced.closable_ms(minute, lateness_s * 1000)
         if closable is None:
@@ -368,6 +368,9 @@ def latency(run: Run) -> dict:
             missing += 1
         else:
             samples.append(visible - closable)
+            if slowest is None or samples[-1] > slowest["ms"]:  # what the max is made of
+                slowest = {"ms": samples[-1], "brand": brand, "minute_ms": minute, "closable_ms": closable,
+                           "gauge_seen": seen.get(brand, [])[:4]}
             key = time.strftime("%H:%M", time.gmtime(minute / 1000))
             worst[key] = max(worst.get(key, 0), samples[-1])
     samples.sort()
@@ -379,6 +382,7 @@ def latency(run: Run) -> dict:
         "not_seen": missing, "p50": round(q[49]), "p99": round(q[98]), "max": round(samples[-1]) if samples else None,
         "metrics_scrape_ms_mean": round(statistics.mean(scrape_s) * 1000, 1) if scrape_s else None,
         "max_by_minute": worst,
+        "slowest_sample": slowest,
         "producer_ack_ms": paced.ack_delays(),
     }
 
