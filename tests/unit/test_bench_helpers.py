@@ -30,6 +30,7 @@ def test_brand_names_are_distinct_and_reproducible():
     ("@user pas content @user", "fr", "@kavo pas content @user"),  # only the first handle
     ("Quelle journée", "fr", "Kavo Quelle journée"),
     ("no handle here", "en", "Kavo no handle here"),
+    ("Départ de MTL reality@travel.com", "fr", "Kavo Départ de MTL reality@travel.com"),  # an e-mail, no handle
 ])
 def test_a_tweet_is_rewritten_to_name_the_brand(text, lang, expected):
     assert W.rewrite(text, "Kavo", lang) == expected
