@@ -34,7 +34,7 @@ BUZZWATCH_DATA_DIR              Faust data dir                                .c
 BUZZWATCH_ALERTS_TOPIC          alerts topic (overrides the prefixed name)    buzz.alerts
 BUZZWATCH_INSTANCE_ID           stable, unique id of this worker (static      (none: dynamic)
                                 group membership: a restart rejoins at once)
-BUZZWATCH_STOP_TIMEOUT_S        a stop (SIGTERM) not done by then exits       30
+BUZZWATCH_STOP_TIMEOUT_S        a stop (SIGTERM) not done by then exits       20
                                 without commit, code 75 (0: wait for ever)
 BUZZWATCH_ACKS_TOPIC            acks topic (overrides the prefixed name)      buzz.acks
 BUZZWATCH_TEAMS_URL             Teams Workflows webhook URL (secret)          (off)
@@ -118,7 +118,7 @@ class Settings:
     session_timeout_s: float = 10.0  # a crashed worker's partitions are reassigned after this
     stall_exit_s: float = 120.0  # records waiting on a raw partition, none processed this long: exit (0: never)
     instance_id: str | None = None  # static group membership (KIP-345): unique per worker
-    stop_timeout_s: float = 30.0  # a stop not finished this long after it began: exit 75, no commit (0: never)
+    stop_timeout_s: float = 20.0  # a stop not finished this long after it began: exit 75, no commit (0: never)
     # on-call loop ([oncall] deployment keys, see ONCALL_KEYS)
     teams_url: SecretStr | None = None
     json_webhook_url: str | None = None

@@ -141,11 +141,11 @@ def settings_with(tmp_path, worker: str = "", **env):
 
 
 @pytest.mark.parametrize("worker, env, expected", [
-    ("", {}, 30.0),
+    ("", {}, 20.0),  # below the 30 s Kubernetes gives a pod to stop
     ("stop_timeout_s = 5", {}, 5.0),
     ("stop_timeout_s = 0", {}, 0.0),
     ("stop_timeout_s = 5", {"BUZZWATCH_STOP_TIMEOUT_S": "12.5"}, 12.5),  # the environment wins
-    ("", {"BUZZWATCH_STOP_TIMEOUT_S": ""}, 30.0),  # empty: unset
+    ("", {"BUZZWATCH_STOP_TIMEOUT_S": ""}, 20.0),  # empty: unset
 ])
 def test_stop_timeout_s_from_the_file_and_the_environment(tmp_path, worker, env, expected):
     assert settings_with(tmp_path, worker, **env).stop_timeout_s == expected
