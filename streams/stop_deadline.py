@@ -115,7 +115,7 @@ class StopGuard:
         self.deadline = StopDeadline(timeout_s=timeout_s)
         self._exit = exit
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: a signal handler may run while the main thread holds it
         self.thread: threading.Thread | None = None
 
     def begin(self, reason: str) -> None:
@@ -128,11 +128,10 @@ class StopGuard:
     def on_signal(self, name: str) -> None:
         """SIGTERM/SIGINT: the first begins the countdown, a later one exits at once."""
         with self._lock:
-            message = self.deadline.signal(name, self._clock())
-            started = message is None and self.thread is None
+            message = self.deadline.signal(name, self._clock())  # None: this signal began the stop
         if message is not None:
             self._exit(message)
-        elif started:
+        else:
             self._watch()
 
     def _watch(self) -> None:
