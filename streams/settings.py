@@ -34,6 +34,8 @@ BUZZWATCH_DATA_DIR              Faust data dir                                .c
 BUZZWATCH_ALERTS_TOPIC          alerts topic (overrides the prefixed name)    buzz.alerts
 BUZZWATCH_INSTANCE_ID           stable, unique id of this worker (static      (none: dynamic)
                                 group membership: a restart rejoins at once)
+BUZZWATCH_STOP_TIMEOUT_S        a stop (SIGTERM) not done by then exits       20
+                                without commit, code 75 (0: wait for ever)
 BUZZWATCH_ACKS_TOPIC            acks topic (overrides the prefixed name)      buzz.acks
 BUZZWATCH_TEAMS_URL             Teams Workflows webhook URL (secret)          (off)
 BUZZWATCH_JSON_WEBHOOK_URL      signed JSON webhook URL (Standard Webhooks)   (off)
@@ -50,6 +52,7 @@ to the file; in the environment, to the working directory.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -115,6 +118,7 @@ class Settings:
     session_timeout_s: float = 10.0  # a crashed worker's partitions are reassigned after this
     stall_exit_s: float = 120.0  # records waiting on a raw partition, none processed this long: exit (0: never)
     instance_id: str | None = None  # static group membership (KIP-345): unique per worker
+    stop_timeout_s: float = 20.0  # a stop not finished this long after it began: exit 75, no commit (0: never)
     # on-call loop ([oncall] deployment keys, see ONCALL_KEYS)
     teams_url: SecretStr | None = None
     json_webhook_url: str | None = None
@@ -218,7 +222,7 @@ ONCALL_KEYS = ("teams_url", "json_webhook_url", "page_url", "resend_interval_s",
 _WORKER_KEYS = {
     "app_id", "web_host", "web_port", "batch_size", "batch_within_s", "watermark_interval_s",
     "data_dir", "delivery_retries", "delivery_timeout_s", "notify_max_age_s",
-    "session_timeout_s", "instance_id", "stall_exit_s",
+    "session_timeout_s", "instance_id", "stall_exit_s", "stop_timeout_s",
 }
 
 
@@ -302,6 +306,7 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         session_timeout_s=float(worker.get("session_timeout_s", DEFAULTS.session_timeout_s)),
         stall_exit_s=float(worker.get("stall_exit_s", DEFAULTS.stall_exit_s)),
         instance_id=pick("BUZZWATCH_INSTANCE_ID", worker.get("instance_id")) or None,
+        stop_timeout_s=pick("BUZZWATCH_STOP_TIMEOUT_S", worker.get("stop_timeout_s", DEFAULTS.stop_timeout_s), float),
         teams_url=teams,
         json_webhook_url=pick("BUZZWATCH_JSON_WEBHOOK_URL", oncall.get("json_webhook_url")),
         webhook_secret=secret,
@@ -313,6 +318,9 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
     )
     if not 6.0 <= settings.session_timeout_s <= 300.0:
         raise ConfigError("[worker]: session_timeout_s must be between 6 and 300 (broker limits)")
+    if not (isinstance(settings.stop_timeout_s, (int, float)) and 0 <= settings.stop_timeout_s < math.inf):
+        raise ConfigError(f"[worker]: stop_timeout_s must be a number of seconds >= 0 (0: wait for ever), "
+                          f"got {settings.stop_timeout_s!r}")
     if settings.json_webhook_url and not settings.webhook_secret:
         raise ConfigError("a signed JSON webhook needs its secret in $BUZZWATCH_WEBHOOK_SECRET")
     if settings.partitions < 1:

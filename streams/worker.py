@@ -13,6 +13,7 @@ from streams import commit_watch
 from streams import metrics as M
 from streams.app import WorkerParts, build_app
 from streams.settings import Settings
+from streams.stop_deadline import GuardedWorker, StopGuard
 
 
 def build_worker(settings: Settings, *, with_web_metrics: bool = True) -> WorkerParts:
@@ -56,6 +57,10 @@ def build_worker(settings: Settings, *, with_web_metrics: bool = True) -> Worker
     return parts
 
 
+class BuzzwatchWorker(GuardedWorker, faust.Worker):
+    """A Faust worker whose stop is bounded by ``[worker] stop_timeout_s`` (streams.stop_deadline)."""
+
+
 def run_worker(settings: Settings, loglevel: str = "warn") -> None:
     from streams.topics import create_topics, topic_specs
 
@@ -65,5 +70,6 @@ def run_worker(settings: Settings, loglevel: str = "warn") -> None:
                                                           replication=settings.replication),
                   security=settings.kafka_security)
     parts = build_worker(settings)
-    worker = faust.Worker(parts.app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
+    worker = BuzzwatchWorker(parts.app, stop_guard=StopGuard(settings.stop_timeout_s), loglevel=loglevel, quiet=True,
+                             redirect_stdouts=False)
     worker.execute_from_commandline()
