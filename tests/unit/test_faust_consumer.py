@@ -25,8 +25,9 @@ class FakeConsumer:
     _n_acked = 0
     _sought = None
 
-    def __init__(self, batches, *, suspend_at=None, seek_at=None, seek_to=None):
+    def __init__(self, batches, *, suspend_at=None, seek_at=None, seek_to=None, counted_at=None):
         self.batches = list(batches)
+        self.counted_at = counted_at
         self.handed = []
         self._read_offset = defaultdict(lambda: None)
         self.suspend_at, self.seek_at, self.seek_to = suspend_at, seek_at, seek_to
@@ -37,14 +38,37 @@ class FakeConsumer:
         self.log = SimpleNamespace(info=print, exception=print)
         self.transport = SimpleNamespace(app=SimpleNamespace(should_stop=False))
         self.gaps = []
+        self.fetch_position = None  # the broker-side consumer's next offset to fetch
+        self.sought_back = []
+
+    _refetch_skipped = SafeConsumer._refetch_skipped
 
     async def getmany(self, timeout):
-        for offset in self.batches.pop(0):
+        batch = self.batches.pop(0)
+        if batch:
+            self.fetch_position = max(batch) + 1
+        for offset in batch:
             yield TP, SimpleNamespace(offset=offset, topic=TP[0])
+
+    def assignment(self):
+        return {TP}
+
+    async def position(self, tp):
+        return self.fetch_position
+
+    async def seek(self, tp, offset):  # the log holds every offset up to what was fetched
+        self.sought_back.append(offset)
+        self.batches.insert(0, list(range(offset, self.fetch_position)))
+        self.fetch_position = offset
+        self._read_offset[tp] = offset
+        self._sought = {tp: (self._sought or {}).get(tp, 0) + 1}
 
     async def callback(self, message):
         if message.offset == self.seek_at:  # the recovery's seek lands while this one is handed over
             self._read_offset[TP] = self.seek_to
+            self._sought = {TP: 1}
+            self.fetch_position = self.seek_to
+        if message.offset == self.counted_at:  # a seek that landed before this batch is counted now
             self._sought = {TP: 1}
         if message.offset == self.suspend_at:
             self.suspend_flow.set()
@@ -118,6 +142,21 @@ def test_records_below_the_read_offset_are_skipped_and_holes_in_the_log_are_gaps
     drain(c)
     assert c.handed == [10, 14]  # 10 again: Faust hands the last read record over once more
     assert c.gaps == [(11, 14)]
+
+
+def test_records_skipped_by_a_seek_counted_late_are_fetched_again():
+    # The seek landed before this batch was fetched (its records come after it), but it is
+    # counted only while the batch is handed over: the rest of the batch looks stale. The
+    # position is past those records, so they would never come again: sought back to them.
+    c = drain(FakeConsumer([[10, 11, 12, 13], []], counted_at=11))
+    assert c.sought_back == [12]
+    assert sorted(set(c.handed)) == [10, 11, 12, 13]
+
+
+def test_records_of_a_batch_older_than_the_seek_are_not_sought_back():
+    # the usual case: the seek moved the position back below the stale records: they come again
+    c = drain(FakeConsumer([[0, 1, 2, 3], [1, 2, 3]], seek_at=1, seek_to=1))
+    assert c.sought_back == []
 
 
 def test_the_worker_consumer_asks_the_broker_to_hold_an_empty_fetch_100_ms_not_faust_s_1500(tmp_path):
