@@ -231,3 +231,24 @@ def test_brands_of_a_gained_partition_show_their_figures_before_their_next_minut
 
     run(scenario())
     assert gauge() == (T0 + 8 * 60_000) / 1000  # the last closed minute (watermark - lateness)
+
+
+def test_only_the_worker_holding_the_alerts_partition_runs_the_response_clock():
+    from faust.types import TP
+
+    from agents.notify import holds
+
+    alerts = TP("buzz.alerts", 0)
+
+    class Consumer:
+        def __init__(self, tps):
+            self.tps = tps
+
+        def assignment(self):
+            if self.tps is None:
+                raise RuntimeError("not assigned yet")
+            return self.tps
+
+    assert holds(Consumer({alerts, TP("mentions", 0)}), alerts)
+    assert not holds(Consumer({TP("mentions", 0)}), alerts)  # the other worker of two
+    assert not holds(Consumer(None), alerts) and not holds(None, alerts)  # starting up
