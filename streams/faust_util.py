@@ -23,17 +23,25 @@ def die_without_commit(log, stage: str, exc: BaseException) -> None:
     here keeps the last committed offset: the restarted worker reads those records again, and
     idempotent state (mention ids) makes that harmless.
     """
+    exit_at_once(EXIT_UNEXPECTED, lambda: log.critical(
+        "%s stage failed on a batch (%s: %s); exiting without committing so the restarted worker "
+        "reprocesses it", stage, type(exc).__name__, exc, exc_info=exc))
+
+
+def exit_at_once(code: int, say) -> None:
+    """Call ``say()`` (one log line: why), flush the logs, and leave with ``code`` at once: no
+    commit, no clean-up (the crash-only exits: :func:`die_without_commit`, and
+    ``streams.stop_deadline`` for a stop that hangs). Leaves even if logging fails."""
     import logging
     import os
     import sys
 
     try:
-        log.critical("%s stage failed on a batch (%s: %s); exiting without committing so the "
-                     "restarted worker reprocesses it", stage, type(exc).__name__, exc, exc_info=exc)
+        say()
         logging.shutdown()
         sys.stderr.flush()
     finally:
-        os._exit(EXIT_UNEXPECTED)
+        os._exit(code)
 
 
 async def run_to_completion(batch) -> None:

@@ -25,13 +25,13 @@ Faust worker.
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
+
+from streams.faust_util import exit_at_once
 
 # EX_TEMPFAIL: distinct from a clean stop (0) and from the crash-only exits of the running worker
 # (70, streams.faust_util.EXIT_UNEXPECTED) so the exit status tells which rule ended the process.
@@ -96,13 +96,8 @@ class StopDeadline:
 
 def exit_without_commit(message: str, log: logging.Logger | None = None) -> None:
     """Log ``message`` as one error line and leave at once (no commit, no clean-up: it hangs)."""
-    try:
-        (log or logging.getLogger(__name__)).error("%s (exit code %d)", message, EXIT_STOP_TIMEOUT)
-        for handler in logging.getLogger().handlers:
-            handler.flush()
-        sys.stderr.flush()
-    finally:
-        os._exit(EXIT_STOP_TIMEOUT)
+    exit_at_once(EXIT_STOP_TIMEOUT, lambda: (log or logging.getLogger(__name__)).error(
+        "%s (exit code %d)", message, EXIT_STOP_TIMEOUT))
 
 
 class StopGuard:
