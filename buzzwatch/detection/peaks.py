@@ -65,9 +65,8 @@ class VolumePeaks:
         """
         if days <= 0:
             return tuple(True for _ in rates)
-        today = now_ms // DAY_MS
-        past = VolumePeaks(tuple(row for row in self.days if row[0] < today)).record(now_ms - DAY_MS, days - 1)
         best = self.record(now_ms, days)
+        past = self._before_today(now_ms, days) if margin_sd > 0 and spans else ()
         out = []
         for i, r in enumerate(rates):
             bar = best[i] if i < len(best) else 0.0
@@ -75,6 +74,11 @@ class VolumePeaks:
                 bar = max(bar, past[i] + margin_sd * math.sqrt(max(past[i], 0.0) / spans[i]))
             out.append(r > bar)
         return tuple(out)
+
+    def _before_today(self, now_ms: int, days: int) -> tuple[float, ...]:
+        """The record of the ``days`` days before the one in progress."""
+        today = now_ms // DAY_MS
+        return VolumePeaks(tuple(row for row in self.days if row[0] < today)).record(now_ms - DAY_MS, days - 1)
 
     def add(self, ms: int, rates: tuple[float, ...], days: int) -> "VolumePeaks":
         """Learn one interval's rates; days older than ``days`` are forgotten."""
