@@ -58,7 +58,17 @@ def build_worker(settings: Settings, *, with_web_metrics: bool = True) -> Worker
 
 
 class BuzzwatchWorker(GuardedWorker, faust.Worker):
-    """A Faust worker whose stop is bounded by ``[worker] stop_timeout_s`` (streams.stop_deadline)."""
+    """A Faust worker whose stop is bounded by ``[worker] stop_timeout_s`` (streams.stop_deadline),
+    and whose root logger stays at the level asked for.
+
+    Faust's start-up spinner sets the *root logger* to DEBUG (its handler spins once per log
+    record) and never sets it back: every ``log.debug`` of Faust and aiokafka, several per
+    record sent, then built a ``LogRecord`` that the WARN handler threw away (about 5 % of a
+    worker's CPU in py-spy). A service has no terminal to spin on: no spinner."""
+
+    def on_setup_root_logger(self, logger, level: int) -> None:
+        self.spinner = None
+        super().on_setup_root_logger(logger, level)
 
 
 def run_worker(settings: Settings, loglevel: str = "warn") -> None:
