@@ -112,3 +112,30 @@ def test_no_label_carries_text_author_or_id():
             assert not any(part in value for part in ("flood-", "author", "Unknown", "Foreign", "scam", "http")), (name, key, value)
             if key == "brand":
                 assert value in CONFIGURED, (name, value)
+
+
+def test_faust_sensor_keeps_the_offsets_and_skips_per_event_series():
+    """The Faust sensor the worker installs: what dashboards, rules and the commit watch read
+    (read offsets, active messages, commit offsets) is tracked; per-event and per-table-operation
+    series are not (their cost was per record)."""
+    from types import SimpleNamespace
+
+    from faust.types import TP
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from streams.metrics import lean_faust_monitor
+
+    registry = CollectorRegistry()
+    monitor = lean_faust_monitor(registry)
+    tp = TP("mentions", 2)
+    message = SimpleNamespace(time_in=None, time_out=None, time_total=None)
+    monitor.on_message_in(tp, 41, message)
+    assert monitor.on_stream_event_in(tp, 41, object(), object()) is None
+    monitor.on_stream_event_out(tp, 41, object(), object(), None)
+    monitor.on_table_set(SimpleNamespace(name="brand_state"), b"k", b"v")
+    monitor.on_tp_commit({tp: 42})
+    assert monitor.tp_read_offsets[tp] == 41 and monitor.tp_committed_offsets[tp] == 42
+    page = generate_latest(registry).decode()
+    assert "faust_active_messages 1.0" in page
+    assert 'faust_topic_partition_offset_commited{partition="2",topic="mentions"} 42.0' in page
+    assert "faust_total_events_per_stream{" not in page and "faust_table_operations{" not in page
