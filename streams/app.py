@@ -93,6 +93,9 @@ class WorkerParts:
     oncall: Any = None  # agents.notify.OnCallDesk once registered (the alert pages read it)
 
 
+PRODUCER_BUFFER_MESSAGES = 10_000
+
+
 def build_app(settings: Settings) -> WorkerParts:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -122,6 +125,12 @@ def build_app(settings: Settings) -> WorkerParts:
         consumer_group_instance_id=settings.instance_id,
     )
     use_safe_consumer(app)  # before the topics: Faust's own fetch loop can lose records (see the module)
+    # Table writes wait in Faust's producer buffer. Above ``max_messages`` (Faust: 100) waiting
+    # writes, Faust stops handing records to the agents and flushes them one event-loop turn at
+    # a time, logging a warning each time. One aggregate batch saves hundreds of brands (a few
+    # keys each), so every batch hit it. A batch's writes are bounded (batch_size x keys per
+    # brand): let them queue.
+    app.producer.buffer.max_messages = max(PRODUCER_BUFFER_MESSAGES, 8 * settings.batch_size)
     t = settings.topics
     raw = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
     topics = AppTopics(

@@ -252,3 +252,11 @@ def test_only_the_worker_holding_the_alerts_partition_runs_the_response_clock():
     assert holds(Consumer({alerts, TP("mentions", 0)}), alerts)
     assert not holds(Consumer({TP("mentions", 0)}), alerts)  # the other worker of two
     assert not holds(Consumer(None), alerts) and not holds(None, alerts)  # starting up
+
+
+def test_a_batch_of_table_writes_queues_without_stopping_the_streams(worker):
+    """Faust stops handing records to the agents (and logs a warning) once more than
+    ``max_messages`` table writes wait in its producer buffer; one aggregate batch saves a few
+    keys for each brand whose minute it closed."""
+    parts, _ = worker
+    assert parts.app.producer.buffer.max_messages >= 8 * parts.settings.batch_size
