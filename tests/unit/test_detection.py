@@ -253,14 +253,20 @@ def test_a_count_series_spike_opens_one_alert_at_the_spike():
     assert [e["detected_at"] for e in opened] == [format_timestamp(T0 + (2 * 288 + 1) * 300_000)]
 
 
+def three_spikes(first: int, echo: int, last: int) -> tuple[list[int], list[str]]:
+    """Quiet 5-minute counts with a spike on day 3, an echo 3 days later and a last spike a day
+    after that; and when the first and the last spike would be detected."""
+    quiet = lambda n: [10 + i % 3 for i in range(n)]  # noqa: E731
+    rows = quiet(2 * 288) + [first] + quiet(3 * 288) + [echo] + quiet(288) + [last] + quiet(48)
+    at_first, at_last = 2 * 288 + 1, 2 * 288 + 1 + 3 * 288 + 1 + 288 + 1
+    return rows, [format_timestamp(T0 + at_first * 300_000), format_timestamp(T0 + at_last * 300_000)]
+
+
 def test_without_sentiment_a_spike_no_bigger_than_one_of_the_last_two_weeks_does_not_alert():
     # heavy-tailed counts: a spike that is rare for its hour but that the series reached a few
     # days ago (alerted or not) is not news; a bigger one is
-    quiet = lambda n: [10 + i % 3 for i in range(n)]  # noqa: E731
-    rows = quiet(2 * 288) + [300] + quiet(3 * 288) + [280] + quiet(288) + [400] + quiet(48)
-    opened = [e["detected_at"] for e in run(counts(rows)) if e["event"] == "opened"]
-    first, bigger = 2 * 288 + 1, 2 * 288 + 1 + 3 * 288 + 1 + 288 + 1
-    assert opened == [format_timestamp(T0 + first * 300_000), format_timestamp(T0 + bigger * 300_000)]
+    rows, first_and_bigger = three_spikes(300, 280, 400)
+    assert [e["detected_at"] for e in run(counts(rows)) if e["event"] == "opened"] == first_and_bigger
 
 
 def test_with_sentiment_no_record_is_needed_a_second_wave_of_the_same_size_alerts():
@@ -296,10 +302,7 @@ def test_volume_only_record_keys_are_whole_numbers(key, value):
 def test_without_sentiment_a_spike_that_tops_the_record_by_counting_noise_only_does_not_alert():
     # a spike of 300 mentions is known to within sqrt(300) = 17: 310 a few days later is the
     # same spike again (record_margin = 1 s.d.), 330 is a bigger one
-    quiet = lambda n: [10 + i % 3 for i in range(n)]  # noqa: E731
-    rows = quiet(2 * 288) + [300] + quiet(3 * 288) + [310] + quiet(288) + [330] + quiet(48)
-    opened = [e["detected_at"] for e in run(counts(rows)) if e["event"] == "opened"]
-    first, bigger = 2 * 288 + 1, 2 * 288 + 1 + 3 * 288 + 1 + 288 + 1
-    assert opened == [format_timestamp(T0 + first * 300_000), format_timestamp(T0 + bigger * 300_000)]
+    rows, first_and_bigger = three_spikes(300, 310, 330)
+    assert [e["detected_at"] for e in run(counts(rows)) if e["event"] == "opened"] == first_and_bigger
     any_amount = DetectionConfig.from_dict({"record_margin": 0.0})
     assert len([e for e in backtest_summaries(any_amount, counts(rows)) if e["event"] == "opened"]) == 3

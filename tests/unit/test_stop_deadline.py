@@ -84,32 +84,36 @@ class Exits:
         self.called.set()
 
 
-def test_the_guard_exits_from_its_thread_once_the_clock_passes_the_bound():
+def guarded(timeout_s: float) -> tuple[StopGuard, Clock, Exits]:
+    """A guard on a clock the test moves, exiting into a recorder."""
     clock, exits = Clock(), Exits()
-    guard = StopGuard(5, exit=exits, clock=clock)
+    return StopGuard(timeout_s, exit=exits, clock=clock), clock, exits
+
+
+NO_COMMIT = "exiting without commit; the next start re-reads from the last committed offsets"
+
+
+def test_the_guard_exits_from_its_thread_once_the_clock_passes_the_bound():
+    guard, clock, exits = guarded(5)
     guard.on_signal("SIGTERM")
     assert guard.thread is not None and guard.thread.daemon  # never keeps the process alive
     assert not exits.called.wait(0.3)  # the clock has not moved: still waiting
     clock.now = 5.0
     assert exits.called.wait(5.0)  # the thread looks at least once a second
     guard.thread.join(5.0)
-    assert exits.lines == ["stop (on SIGTERM) did not finish in 5 s; exiting without commit; "
-                           "the next start re-reads from the last committed offsets"]
+    assert exits.lines == [f"stop (on SIGTERM) did not finish in 5 s; {NO_COMMIT}"]
 
 
 def test_the_guard_exits_on_a_second_signal_without_waiting():
-    clock, exits = Clock(), Exits()
-    guard = StopGuard(30, exit=exits, clock=clock)
+    guard, clock, exits = guarded(30)
     guard.on_signal("SIGTERM")
     clock.now = 1.5
     guard.on_signal("SIGTERM")
-    assert exits.lines == ["SIGTERM while stopping (on SIGTERM, 1.5 s ago); exiting without commit; "
-                           "the next start re-reads from the last committed offsets"]
+    assert exits.lines == [f"SIGTERM while stopping (on SIGTERM, 1.5 s ago); {NO_COMMIT}"]
 
 
 def test_the_guard_starts_one_countdown_whatever_the_number_of_causes():
-    clock, exits = Clock(), Exits()
-    guard = StopGuard(30, exit=exits, clock=clock)
+    guard, clock, exits = guarded(30)
     guard.begin("the worker stopping")
     first = guard.thread
     guard.begin("the worker shutting down")
