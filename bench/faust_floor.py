@@ -3,7 +3,7 @@
     .venv/bin/python bench/faust_floor.py --bootstrap HOST:PORT --topic TOPIC --total N
 
 A Faust app with the worker's consumer and producer settings (and its fetch-loop fix,
-``streams.faust_consumer``) and two agents that do no work: ``raw`` reads ``TOPIC`` in batches
+``streams.faust_consumer``, its Faust sensor and its worker class) and two agents that do no work: ``raw`` reads ``TOPIC`` in batches
 of 1,000 (as the ingest agent does) and sends one record per ``--fanout`` raw records to a
 second topic, plus one marker per raw partition to each of its partitions (as the ingest sends
 per-brand scored records and watermark markers); ``second`` reads that topic in batches (as
@@ -29,7 +29,12 @@ sys.path[:0] = [str(HERE.parent)]
 
 import faust  # noqa: E402
 
+from prometheus_client import CollectorRegistry  # noqa: E402
+
 from streams.faust_consumer import use_safe_consumer  # noqa: E402
+from streams.metrics import lean_faust_monitor  # noqa: E402
+from streams.stop_deadline import StopGuard  # noqa: E402
+from streams.worker import BuzzwatchWorker  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -53,6 +58,7 @@ def main(argv=None) -> int:
         producer_max_batch_size=1_048_576 // 2, producer_linger_ms=20,
     )
     use_safe_consumer(app)
+    app.monitor = lean_faust_monitor(CollectorRegistry())  # the worker's Faust sensor
     raw_t = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
     source = app.topic(args.topic, **raw_t)
     second = app.topic(f"{app_id}.second", partitions=4, internal=True, **raw_t)  # Faust creates it
@@ -94,8 +100,9 @@ def main(argv=None) -> int:
             if seen["raw_done"] and seen["second"] >= seen["sent"]:  # both stages done
                 done()
 
-    sys.argv = [sys.argv[0], "worker", "--loglevel", os.environ.get("FLOOR_LOGLEVEL", "warn")]
-    app.main()
+    # the worker's own worker class (its logging set-up: no debug records built at "warn")
+    BuzzwatchWorker(app, stop_guard=StopGuard(0), loglevel=os.environ.get("FLOOR_LOGLEVEL", "warn"), quiet=True,
+                    redirect_stdouts=False).execute_from_commandline()
     return 0
 
 
