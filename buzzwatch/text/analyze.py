@@ -29,7 +29,7 @@ from buzzwatch.text.language import normalize_lang, route_language
 from buzzwatch.contract.mention import Mention
 from buzzwatch.contract.scored import ScoredMention
 from buzzwatch.text.sentiment import Sentiment, SentimentScorer
-from buzzwatch.text.terms import extract_terms, text_fingerprint
+from buzzwatch.text.terms import terms_and_fingerprint
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +99,7 @@ class MentionAnalyzer:
         if not analysis.brands:
             return []
         s = analysis.sentiment
-        terms = extract_terms(m.text)
-        fp = text_fingerprint(m.text)
+        terms, fp = terms_and_fingerprint(m.text)
         akey = _author_key(m.author_id, m.author_name)
         text = m.text[: self._evidence_chars]
         return [
