@@ -102,7 +102,9 @@ def _english_class():
             lows = [w.lower() for w in words]
             sentiments = vader_loop.valences(words, lows, self.lexicon, v.BOOSTER_DICT, None, _negation_check,
                                              special_idioms, idiom_words)
-            if self.dangling_negation:
+            # no negation word, no "n't" in any word (nor in their join: the space is no part
+            # of it): no dangling negation to look for
+            if self.dangling_negation and not (negate.isdisjoint(lows) and "n't" not in " ".join(lows)):
                 _dangling_negations(lows, sentiments, self.dangling_negation, _is_negation)
             if "but" in lows:
                 sentiments = self._but_check(words, sentiments)
@@ -178,6 +180,19 @@ def _french_class():
                                              _negation_check, special_idioms, idiom_words)
             return self.score_valence(sentiments, text)
 
+        @staticmethod
+        def _amplify_uc(text_):
+            """VADER-FR's ``_amplify_uc`` in one pass per word: the number of words (after
+            removing ?!.,; and splitting on spaces) longer than one character with no lowercase
+            letter after the first, at most 5, times 0.292."""
+            uc_count = 0
+            for word in text_.translate(_UC_PUNCTUATION).split(" "):
+                if len(word) > 1 and not any(map(str.islower, word[1:])):
+                    if uc_count > 4:
+                        break
+                    uc_count += 1
+            return uc_count * 0.292
+
     def _negation_check(lows, start_i, i, valence):
         """VADER-FR's ``_negation_check`` (``negated`` lowercases again: a no-op on ``lows``)."""
         if lows[i] in no_negate:
@@ -189,6 +204,8 @@ def _french_class():
 
     return FrenchAnalyzer
 
+
+_UC_PUNCTUATION = str.maketrans("", "", "?!.,;")  # what VADER-FR's _amplify_uc removes first
 
 _HANDLE = re.compile(r"(?<![\w@])@(?!brand(?!\w))\w+")
 

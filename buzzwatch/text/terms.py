@@ -61,8 +61,8 @@ def extract_terms(text: str, limit: int = MAX_TERMS_PER_MENTION) -> tuple[str, .
 
 
 def _terms(folded: str, limit: int) -> tuple[str, ...]:
-    terms = set(_HASHTAG.findall(folded))
-    for word in _WORD.findall(_HASHTAG.sub(" ", folded)):
+    terms = set(_HASHTAG.findall(folded)) if "#" in folded else set()
+    for word in _WORD.findall(_HASHTAG.sub(" ", folded) if terms else folded):
         word = word.strip("'’-")
         if len(word) >= 4 and word not in STOPWORDS:
             terms.add(word)
