@@ -155,7 +155,7 @@ class FrenchModel:
         self.bias = tuple(bias)
         self.scale = scale
         self.confidence = confidence
-        self._words: dict[str, tuple[frozenset[int], tuple[float, float, float]]] = {}
+        self._words: dict[str, tuple] = {}  # word -> _word(word), at most WORD_CACHE words
         self._index = {f: i for i, f in enumerate(self.weights)}
         self._w0, self._w1, self._w2 = ([w[c] for w in self.weights.values()] for c in range(3))
 
@@ -169,19 +169,19 @@ class FrenchModel:
         s0 = s1 = s2 = 0.0
         w0, w1, w2 = self._w0, self._w1, self._w2
         for w in post_words(text) if words is None else words:
-            ids, sums = self._word(w)
+            ids, sums, weighted = self._word(w)
             if known.isdisjoint(ids):
                 s0 += sums[0]
                 s1 += sums[1]
                 s2 += sums[2]
                 known.update(ids)
-            else:
-                for i in ids:
+            elif not known.issuperset(ids):  # (all known: nothing to add)
+                for i, a0, a1, a2 in weighted:  # the order of ``ids``, weights at hand
                     if i not in known:
                         known.add(i)
-                        s0 += w0[i]
-                        s1 += w1[i]
-                        s2 += w2[i]
+                        s0 += a0
+                        s1 += a1
+                        s2 += a2
         index = self._index
         for f in shape_features(text):
             i = index.get(f)
@@ -206,14 +206,16 @@ class FrenchModel:
         total = e0 + e1 + e2
         return e0 / total, e1 / total, e2 / total
 
-    def _word(self, w: str) -> tuple[frozenset[int], tuple[float, float, float]]:
-        """Indices of the features of a word that the model knows, and their summed weights
-        (cached: words repeat)."""
+    def _word(self, w: str) -> tuple[frozenset[int], tuple[float, float, float], tuple[tuple[int, float, float, float], ...]]:
+        """Indices of the features of a word that the model knows, their summed weights, and
+        each index with its weights in the iteration order of the indices (cached: words
+        repeat)."""
         hit = self._words.get(w)
         if hit is None:
             index = self._index
             ids = frozenset(index[f] for f in _word_features(w) if f in index)
-            hit = (ids, (sum(self._w0[i] for i in ids), sum(self._w1[i] for i in ids), sum(self._w2[i] for i in ids)))
+            hit = (ids, (sum(self._w0[i] for i in ids), sum(self._w1[i] for i in ids), sum(self._w2[i] for i in ids)),
+                   tuple((i, self._w0[i], self._w1[i], self._w2[i]) for i in ids))
             if len(self._words) >= WORD_CACHE:
                 self._words.clear()
             self._words[w] = hit
