@@ -67,7 +67,11 @@ def _fold(text: str) -> str:
 def post_words(text: str) -> list[str]:
     """The tokens of a post the model reads: lowercase, accents stripped, URLs dropped,
     @handles as ``@u``, the brand placeholder dropped (it says nothing about the post)."""
-    t = _HANDLE.sub(" @u ", _URL.sub(" ", _fold(text.lower().replace("’", "'"))))
+    t = _fold(text.lower().replace("’", "'"))
+    if "http" in t or "www." in t:  # (every URL alternative needs one of them)
+        t = _URL.sub(" ", t)
+    if "@" in t:
+        t = _HANDLE.sub(" @u ", t)
     return [w for w in _TOKEN.findall(t) if w not in _PLACEHOLDERS]
 
 
