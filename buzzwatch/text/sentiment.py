@@ -20,6 +20,7 @@ Sentiment(lang='es', compound=0.0, label='unscored')
 from __future__ import annotations
 
 import html
+import math
 import re
 import threading
 from dataclasses import dataclass
@@ -109,6 +110,41 @@ def _english_class():
             if "but" in lows:
                 sentiments = self._but_check(words, sentiments)
             return self.score_valence(sentiments, text)
+
+        def score_valence(self, sentiments, text):
+            """VADER's ``score_valence`` with its helpers inlined (punctuation emphasis and the
+            positive/negative/neutral sift): the same operations in the same order."""
+            if not sentiments:
+                return {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
+            sum_s = float(sum(sentiments))
+            ep_count = text.count("!")
+            if ep_count > 4:
+                ep_count = 4
+            qm_count = text.count("?")
+            qm_amplifier = 0
+            if qm_count > 1:
+                qm_amplifier = qm_count * 0.18 if qm_count <= 3 else 0.96
+            punct_emph_amplifier = ep_count * 0.292 + qm_amplifier
+            if sum_s > 0:
+                sum_s += punct_emph_amplifier
+            elif sum_s < 0:
+                sum_s -= punct_emph_amplifier
+            compound = v.normalize(sum_s)
+            pos_sum = 0.0
+            neg_sum = 0.0
+            neu_count = sentiments.count(0)  # (0, 0.0 and -0.0 alike, as VADER's == 0)
+            for score in sentiments:
+                if score > 0:
+                    pos_sum += (float(score) + 1)
+                elif score < 0:
+                    neg_sum += (float(score) - 1)
+            if pos_sum > math.fabs(neg_sum):
+                pos_sum += punct_emph_amplifier
+            elif pos_sum < math.fabs(neg_sum):
+                neg_sum -= punct_emph_amplifier
+            total = pos_sum + math.fabs(neg_sum) + neu_count
+            return {"neg": round(math.fabs(neg_sum / total), 3), "neu": round(math.fabs(neu_count / total), 3),
+                    "pos": round(math.fabs(pos_sum / total), 3), "compound": round(compound, 4)}
 
     def _negation_check(lows, start_i, i, valence):
         """VADER's ``_negation_check`` on the lowercase words (start_i < i always holds)."""
