@@ -218,8 +218,11 @@ class FrenchModel:
         if hit is None:
             index = self._index
             ids = frozenset(index[f] for f in _word_features(w) if f in index)
-            hit = (ids, (sum(self._w0[i] for i in ids), sum(self._w1[i] for i in ids), sum(self._w2[i] for i in ids)),
-                   tuple((i, self._w0[i], self._w1[i], self._w2[i]) for i in ids))
+            w0, w1, w2 = self._w0, self._w1, self._w2
+            weighted = tuple((i, w0[i], w1[i], w2[i]) for i in ids)
+            # each class's weights summed in the order of ``ids`` (sum of nothing: 0)
+            sums = tuple(map(sum, list(zip(*weighted))[1:])) if weighted else (0, 0, 0)
+            hit = (ids, sums, weighted)
             if len(self._words) >= WORD_CACHE:
                 self._words.clear()
             self._words[w] = hit
