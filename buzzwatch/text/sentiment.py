@@ -267,7 +267,10 @@ def _dangling_negations(lows, sentiments, valence: float, is_negation) -> None:
 
 
 def _demojize(text: str, emojis: Mapping[str, str]) -> str:
-    """VADER's emoji-to-words loop, unchanged in effect."""
+    """VADER's emoji-to-words loop, unchanged in effect (and skipped, in C, when no character
+    of the text is one of its emoji: accented text mostly)."""
+    if emojis.keys().isdisjoint(text):
+        return text
     out = []
     prev_space = True
     for ch in text:
