@@ -73,17 +73,22 @@ def valences(
     n = len(words)
     is_cap_diff = _en.allcap_differential(words)
     n_scalar, c_incr = _en.N_SCALAR, _en.C_INCR
-    sentiments: list = []
-    append = sentiments.append
-    for i, item in enumerate(words):
+    # every word is 0 (VADER appends an int 0) but the lexicon words that are neither a
+    # booster nor the "kind" of "kind of": only those are worked on, in any order (each
+    # word's valence reads the words, never the other valences)
+    sentiments: list = [0] * n
+    if lookup is None:
+        keys = lows
+        candidates = [i for i, low in enumerate(lows) if low in lexicon]
+    else:
+        keys = [lookup(low) for low in lows]
+        candidates = [i for i, key in enumerate(keys) if key in lexicon]
+    for i in candidates:
         low = lows[i]
         if low in boosters or (i < n - 1 and low == "kind" and lows[i + 1] == "of"):
-            append(0)
             continue
-        key = low if lookup is None else lookup(low)
-        if key not in lexicon:
-            append(0)
-            continue
+        item = words[i]
+        key = keys[i]
         valence = lexicon[key]
         if key == "no" and i != n - 1 and lows[i + 1] in lexicon:
             valence = 0.0
@@ -124,7 +129,7 @@ def valences(
                 valence = valence * n_scalar
         elif i > 0 and lows[i - 1] not in lexicon and lows[i - 1] == "least":
             valence = valence * n_scalar
-        append(valence)
+        sentiments[i] = valence
     return sentiments
 
 
