@@ -23,7 +23,6 @@ _HANDLE = re.compile(r"@\w+")
 _RT = re.compile(r"^\s*rt\b:?", re.IGNORECASE)
 _HASHTAG = re.compile(r"#\w{2,}")
 _WORD = re.compile(r"[^\W\d_][\w'’-]{3,}")
-_SPACE = re.compile(r"\s+")
 
 MAX_TERMS_PER_MENTION = 12
 
@@ -75,7 +74,9 @@ def text_fingerprint(text: str) -> int:
 
 
 def _fingerprint(folded: str) -> int:
-    return hash63(_SPACE.sub(" ", folded).strip(" :"))
+    # runs of whitespace as one space, ends stripped of spaces and colons (str.split's
+    # whitespace is exactly the regex \s this first used: tests/unit/test_terms.py)
+    return hash63(" ".join(folded.split()).strip(" :"))
 
 
 def terms_and_fingerprint(text: str, limit: int = MAX_TERMS_PER_MENTION) -> tuple[tuple[str, ...], int]:

@@ -50,3 +50,22 @@ def test_fold_of_every_character():
 
     every = "".join(chr(cp) for cp in range(sys.maxunicode + 1) if not 0xD800 <= cp <= 0xDFFF)
     assert _fold(every) == _reference_fold(every)
+
+
+@pytest.mark.parametrize("text", TEXTS + [" : a : ", "\t:\x1c x \x1f:\u00a0", "a\u2028b\u3000c", "::", " ", "x  y"])
+def test_fingerprint_as_first_written(text):
+    """URLs, handles, a retweet prefix blanked, folded, whitespace runs as one space (regex)."""
+    import re
+
+    from buzzwatch.hashing import hash63
+
+    body = re.sub(r"@\w+", " ", re.sub(r"https?://\S+|www\.\S+", " ", re.sub(r"^\s*rt\b:?", " ", text, flags=re.I)))
+    assert text_fingerprint(text) == hash63(re.sub(r"\s+", " ", _reference_fold(body)).strip(" :"))
+
+
+def test_whitespace_of_split_is_the_regex_whitespace():
+    import re
+    import sys
+
+    space = re.compile(r"\s")
+    assert all(bool(space.match(chr(cp))) == chr(cp).isspace() for cp in range(sys.maxunicode + 1))
