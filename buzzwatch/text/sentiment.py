@@ -189,6 +189,7 @@ def _french_class():
     negate = frozenset(v.NEGATE)
     idiom_words = vader_loop.idiom_words(v.SPECIAL_CASES, v.BOOSTER_DICT)
     special_idioms = v.SentimentIntensityAnalyzer._special_idioms_check
+    amplify_sp = v.SentimentIntensityAnalyzer._amplify_sp
 
     class FrenchAnalyzer(v.SentimentIntensityAnalyzer):
         """VADER-FR with the complaint supplement; its valence loop lowercases each word once
@@ -212,9 +213,56 @@ def _french_class():
             text = text.strip()
             words = vader_loop.french_words(text)
             lows = [w.lower() for w in words]
-            sentiments = vader_loop.valences(words, lows, self.lexicon, v.BOOSTER_DICT, vader_loop.french_key,
+            sentiments = vader_loop.valences(words, lows, self.lexicon, v.BOOSTER_DICT, vader_loop.french_keys,
                                              _negation_check, special_idioms, idiom_words)
             return self.score_valence(sentiments, text)
+
+        def score_valence(self, sentiments, text):
+            """VADER-FR's ``score_valence`` with its helpers inlined (punctuation, capitals
+            and suspension-points emphasis, the sift): the same operations in the same order."""
+            if not sentiments:
+                return {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
+            sum_s = float(sum(sentiments))
+            ep_count = text.count("!")
+            if ep_count > 4:
+                ep_count = 4
+            qm_count = text.count("?")
+            qm_amplifier = 0
+            if qm_count > 1:
+                qm_amplifier = qm_count * 0.18 if qm_count <= 3 else 0.96
+            punct_emph_amplifier = ep_count * 0.292 + qm_amplifier + self._amplify_sp(text)
+            uc_amplifier = self._amplify_uc(text)
+            if sum_s > 0:
+                sum_s += punct_emph_amplifier
+                if sum_s >= 0.05:
+                    sum_s += uc_amplifier
+            elif sum_s < 0:
+                sum_s -= punct_emph_amplifier
+                if sum_s <= -0.05:
+                    sum_s -= uc_amplifier
+            else:
+                sum_s -= 0.5 * punct_emph_amplifier
+            compound = v.normalize(sum_s)
+            pos_sum = 0.0
+            neg_sum = 0.0
+            neu_count = sentiments.count(0)  # (0, 0.0 and -0.0 alike, as VADER-FR's == 0)
+            for score in sentiments:
+                if score > 0:
+                    pos_sum += (float(score) + 1)
+                elif score < 0:
+                    neg_sum += (float(score) - 1)
+            if pos_sum > math.fabs(neg_sum):
+                pos_sum += punct_emph_amplifier
+            elif pos_sum < math.fabs(neg_sum):
+                neg_sum -= punct_emph_amplifier
+            total = pos_sum + math.fabs(neg_sum) + neu_count
+            return {"neg": round(math.fabs(neg_sum / total), 3), "neu": round(math.fabs(neu_count / total), 3),
+                    "pos": round(math.fabs(pos_sum / total), 3), "compound": round(compound, 4)}
+
+        @staticmethod
+        def _amplify_sp(text):
+            """VADER-FR's suspension-points emphasis; none without two dots in a row."""
+            return amplify_sp(text) if ".." in text else 0.0
 
         @staticmethod
         def _amplify_uc(text_):

@@ -59,14 +59,15 @@ def valences(
     lows: Sequence[str],
     lexicon: Mapping[str, float],
     boosters: Mapping[str, float],
-    lookup: Callable[[str], str] | None,
+    lookup: Callable[[Sequence[str]], list[str]] | None,
     negation: Callable[[Sequence[str], int, int, float], float],
     idioms: Callable[[float, Sequence[str], int], float],
     idiom_vocabulary: frozenset[str],
 ) -> list:
     """``sentiments`` as VADER's ``polarity_scores`` loop builds it (before the "but" rule).
 
-    ``lookup`` maps a lowercase word to its lexicon key (VADER-FR: ``unidecode``; VADER: none);
+    ``lookup`` maps the lowercase words to their lexicon keys (VADER-FR: ``french_keys``; VADER:
+    none, the lowercase word is the key);
     ``negation(lows, start_i, i, valence)`` is the analyzer's negation check; ``idioms`` its
     ``_special_idioms_check``, called only when the window holds two of ``idiom_vocabulary``.
     """
@@ -81,7 +82,7 @@ def valences(
         keys = lows
         candidates = [i for i, low in enumerate(lows) if low in lexicon]
     else:
-        keys = [lookup(low) for low in lows]
+        keys = lookup(lows)
         candidates = [i for i, key in enumerate(keys) if key in lexicon]
     for i in candidates:
         low = lows[i]
@@ -148,6 +149,11 @@ def french_key(low: str) -> str:
     """VADER-FR's lexicon key of a lowercase word: ``unidecode(low)`` (ASCII words are their
     own key, as unidecode returns them unchanged)."""
     return low if low.isascii() else _transliterated(low)
+
+
+def french_keys(lows: Sequence[str]) -> list[str]:
+    """``french_key`` of each word."""
+    return [low if low.isascii() else _transliterated(low) for low in lows]
 
 
 @lru_cache(maxsize=65_536)

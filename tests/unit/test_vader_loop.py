@@ -75,7 +75,7 @@ def _our_sentiments(a, lang: str, text: str) -> list:
     module = ven if lang == "en" else vfr
     negation = _library_negation(a, lang)
     return vader_loop.valences(words, lows, a.lexicon, module.BOOSTER_DICT,
-                               None if lang == "en" else vader_loop.french_key, negation,
+                               None if lang == "en" else vader_loop.french_keys, negation,
                                _base(lang)._special_idioms_check,
                                vader_loop.idiom_words(module.SPECIAL_CASES, module.BOOSTER_DICT))
 
@@ -126,6 +126,7 @@ def test_french_key_is_unidecode():
 
     for word in ("déçu", "très", "galère", "noël", "plain", "", "ça"):
         assert vader_loop.french_key(word) == unidecode.unidecode(word)
+        assert vader_loop.french_keys([word, word]) == [unidecode.unidecode(word)] * 2
 
 
 @pytest.mark.parametrize("text", [
