@@ -162,6 +162,8 @@ class FrenchModel:
         self._words: dict[str, tuple] = {}  # word -> _word(word), at most WORD_CACHE words
         self._index = {f: i for i, f in enumerate(self.weights)}
         self._w0, self._w1, self._w2 = ([w[c] for w in self.weights.values()] for c in range(3))
+        # feature -> (index, weight of each class): one look-up per feature of a new word
+        self._rows = {f: (i, w[0], w[1], w[2]) for i, (f, w) in enumerate(self.weights.items())}
 
     def probabilities(self, text: str, vader: Mapping[str, float],
                       words: list[str] | None = None) -> tuple[float, float, float]:
@@ -216,10 +218,11 @@ class FrenchModel:
         repeat)."""
         hit = self._words.get(w)
         if hit is None:
-            index = self._index
-            ids = frozenset(index[f] for f in _word_features(w) if f in index)
-            w0, w1, w2 = self._w0, self._w1, self._w2
-            weighted = tuple((i, w0[i], w1[i], w2[i]) for i in ids)
+            rows = self._rows
+            found = [r for r in map(rows.get, _word_features(w)) if r is not None]
+            ids = frozenset(r[0] for r in found)  # inserted in feature order, as ever
+            by_id = {r[0]: r for r in found}
+            weighted = tuple(by_id[i] for i in ids)
             # each class's weights summed in the order of ``ids`` (sum of nothing: 0)
             sums = tuple(map(sum, list(zip(*weighted))[1:])) if weighted else (0, 0, 0)
             hit = (ids, sums, weighted)
