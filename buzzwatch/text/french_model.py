@@ -174,8 +174,9 @@ class FrenchModel:
         known: set[int] = set()
         s0 = s1 = s2 = 0.0
         w0, w1, w2 = self._w0, self._w1, self._w2
+        cache = self._words
         for w in post_words(text) if words is None else words:
-            ids, sums, weighted = self._word(w)
+            ids, sums, weighted = cache.get(w) or self._word(w)
             if known.isdisjoint(ids):
                 s0 += sums[0]
                 s1 += sums[1]

@@ -34,19 +34,14 @@ _PUNCTUATION = string.punctuation
 _FR_SPLIT = re.compile(r"[\s']")  # VADER-FR's SentiText split (keeps empty tokens, as it does)
 
 
-def _strip_punc_if_word(token: str) -> str:
-    stripped = token.strip(_PUNCTUATION)
-    return token if len(stripped) <= 2 else stripped
-
-
 def english_words(text: str) -> list[str]:
-    """VADER's ``SentiText.words_and_emoticons``."""
-    return [_strip_punc_if_word(t) for t in text.split()]
+    """VADER's ``SentiText.words_and_emoticons`` (its ``_strip_punc_if_word`` inlined)."""
+    return [t if len(s := t.strip(_PUNCTUATION)) <= 2 else s for t in text.split()]
 
 
 def french_words(text: str) -> list[str]:
-    """VADER-FR's ``SentiText.words_and_emoticons``."""
-    return [_strip_punc_if_word(t) for t in _FR_SPLIT.split(text)]
+    """VADER-FR's ``SentiText.words_and_emoticons`` (its ``_strip_punc_if_word`` inlined)."""
+    return [t if len(s := t.strip(_PUNCTUATION)) <= 2 else s for t in _FR_SPLIT.split(text)]
 
 
 def idiom_words(*tables: Mapping[str, float]) -> frozenset[str]:

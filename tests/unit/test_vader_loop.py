@@ -136,3 +136,12 @@ def test_french_key_is_unidecode():
 ] + _sentences(tuple("A AB Ab aB ab ABC abc ! ? . , ; ÉTÉ été".split()), 5, 400))
 def test_french_uppercase_emphasis_equals_vader_fr(text):
     assert analyzer("fr")._amplify_uc(text) == vfr.SentimentIntensityAnalyzer._amplify_uc(text)
+
+
+@pytest.mark.parametrize("lang,texts", [("en", ENGLISH + _sentences(WORDS_EN, 6, 300)),
+                                        ("fr", FRENCH + _sentences(WORDS_FR, 7, 300))])
+def test_words_are_the_librarys_tokens(lang, texts):
+    split = vader_loop.english_words if lang == "en" else vader_loop.french_words
+    module = ven if lang == "en" else vfr
+    for text in texts + [":) :( ;-) <3 :D", "'quoted' \"word\" ...", "a,b, c. !!x!!", "  ", "x''y"]:
+        assert split(text) == module.SentiText(text).words_and_emoticons, text
