@@ -266,12 +266,14 @@ def _french_class():
 
         @staticmethod
         def _amplify_uc(text_):
-            """VADER-FR's ``_amplify_uc`` in one pass per word: the number of words (after
-            removing ?!.,; and splitting on spaces) longer than one character with no lowercase
-            letter after the first, at most 5, times 0.292."""
+            """VADER-FR's ``_amplify_uc``: the number of words (after removing ?!.,; and
+            splitting on spaces) longer than one character with no lowercase letter after the
+            first, at most 5, times 0.292; a regex rules out most words in C."""
             uc_count = 0
-            for word in text_.translate(_UC_PUNCTUATION).split(" "):
-                if len(word) > 1 and not any(map(str.islower, word[1:])):
+            # (str.replace runs in C at memchr speed; a translate table is a dict look-up per character)
+            text = text_.replace("?", "").replace("!", "").replace(".", "").replace(",", "").replace(";", "")
+            for word in _UC_CANDIDATE.findall(text):
+                if not any(map(str.islower, word[1:])):
                     if uc_count > 4:
                         break
                     uc_count += 1
@@ -289,7 +291,10 @@ def _french_class():
     return FrenchAnalyzer
 
 
-_UC_PUNCTUATION = str.maketrans("", "", "?!.,;")  # what VADER-FR's _amplify_uc removes first
+# The words (split on single spaces) of two characters or more whose second character is not
+# a lowercase letter: only those can be all capitals after their first; most words are ruled
+# out in C.
+_UC_CANDIDATE = re.compile(r"(?<![^ ])[^ ](?![a-z])[^ ][^ ]*")
 
 _HANDLE = re.compile(r"(?<![\w@])@(?!brand(?!\w))\w+")
 

@@ -132,8 +132,9 @@ def test_french_key_is_unidecode():
 @pytest.mark.parametrize("text", [
     "", " ", "a", "AB", "aB", "Ab", "C'EST NUL", "TRÈS TRÈS TRÈS BIEN SUPER NUL OUI", "A B C D E F G H",
     "!!! ??? ...", "MERCI!!! VRAIMENT.", "x,Y;Z.", "ÉTÉ été Été", "1234 56", "ÇA VA ? NON", "  DOUBLE  SPACE  ",
-    "l'AVION est EN RETARD", "emoji_anger NUL", "ǅA ǄA", "ﬁNE", "ß", "xSS",
-] + _sentences(tuple("A AB Ab aB ab ABC abc ! ? . , ; ÉTÉ été".split()), 5, 400))
+    "l'AVION est EN RETARD", "emoji_anger NUL", "ǅA ǄA", "ﬁNE", "ß", "xSS", "A\tB C\nD", "aÉ Éé éÉ", "12 34 :) ;-)",
+    "AB  CD   EF", " AB", "AB ", "Aé Aß aZ a1 a_",
+] + _sentences(tuple("A AB Ab aB ab ABC abc ! ? . , ; ÉTÉ été \t \n ß 1 éX Xé".split(" ")), 5, 400))
 def test_french_uppercase_emphasis_equals_vader_fr(text):
     assert analyzer("fr")._amplify_uc(text) == vfr.SentimentIntensityAnalyzer._amplify_uc(text)
 
