@@ -90,6 +90,8 @@ def _opt_int(obj: dict, key: str, where: str) -> int | Rejection:
     value = obj.get(key)
     if value is None:
         return 0
+    if type(value) is int and 0 <= value <= MAX_COUNT:  # the usual case, decided at once
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
         return Rejection("bad_type", f"{where}.{key} must be a non-negative number")
     if value > MAX_COUNT:  # inf included
@@ -139,10 +141,13 @@ def validate_mention(
         )
     strings = {}
     for key in ("brand", "lang", "source", "url"):
-        value = _opt_str(obj, key)
-        if isinstance(value, Rejection):
-            return value
-        strings[key] = value.strip() if isinstance(value, str) and value.strip() else None
+        value = obj.get(key)
+        if isinstance(value, str):
+            strings[key] = value.strip() or None  # blank: absent
+        elif value is None:
+            strings[key] = None
+        else:
+            return Rejection("bad_type", f"{key} must be a string")
 
     author = obj.get("author") or {}
     engagement = obj.get("engagement") or {}

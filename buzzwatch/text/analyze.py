@@ -25,11 +25,11 @@ from buzzwatch.hashing import hash63
 
 from buzzwatch.text.brands import PLACEHOLDER, BrandMatcher, MatchResult
 from buzzwatch.config import CoreConfig
-from buzzwatch.text.language import route_language
+from buzzwatch.text.language import normalize_lang, route_language
 from buzzwatch.contract.mention import Mention
 from buzzwatch.contract.scored import ScoredMention
 from buzzwatch.text.sentiment import Sentiment, SentimentScorer
-from buzzwatch.text.terms import extract_terms, text_fingerprint
+from buzzwatch.text.terms import terms_and_fingerprint
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,28 +65,33 @@ class MentionAnalyzer:
         self._vocabularies = self.scorer.vocabularies()
         self._has_own_accounts = any(b.own_handles or b.own_author_ids for b in config.brands)
 
-    def brands_of(self, m: Mention, detail: MatchResult | None = None) -> tuple[str, ...]:
+    def brands_of(self, m: Mention, detail: MatchResult | None = None,
+                  own: list[str] | None = None) -> tuple[str, ...]:
         """Configured brands a mention counts for: every configured brand named in the text
         (fan-out, by each brand's rules), its declared brand (if configured, and unless the
         text names it only in a way its rules refuse: "orange juice"), and the brands whose
-        own account wrote it."""
+        own account wrote it (``own``: ``matcher.own_brands`` of its author, if known)."""
         if detail is None:
             detail = self.matcher.match_detail(m.text)
         found = list(detail.brands)
         declared = self.matcher.canonical(m.brand) if m.brand else None
         if declared and declared not in found and declared not in detail.refused:
             found = [declared, *found]
-        for own in self.matcher.own_brands(m.author_id, m.author_name):
-            if own not in found:
-                found.append(own)
+        if own is None:
+            own = self.matcher.own_brands(m.author_id, m.author_name)
+        for name in own:
+            if name not in found:
+                found.append(name)
         return tuple(found)
 
     def analyze(self, m: Mention) -> Analysis:
         detail, masked = self.matcher.match_and_mask(m.text, extra_names=(m.brand,) if m.brand else ())
-        brands = self.brands_of(m, detail)
-        lang = route_language(m.lang, _PLACEHOLDERS.sub(" ", masked), self.matcher.languages_of(brands),
-                              self._vocabularies)
         own = self.matcher.own_brands(m.author_id, m.author_name) if self._has_own_accounts else []
+        brands = self.brands_of(m, detail, own)
+        # a usable declared language decides alone (route_language's first rule): the text
+        # is prepared for detection only when it is needed
+        lang = normalize_lang(m.lang) or route_language(
+            None, _PLACEHOLDERS.sub(" ", masked), self.matcher.languages_of(brands), self._vocabularies)
         return Analysis(self.scorer.score(masked, lang), brands, tuple(b for b in brands if b in own))
 
     def scored(self, m: Mention, analysis: Analysis, late: bool = False) -> list[ScoredMention]:
@@ -94,8 +99,7 @@ class MentionAnalyzer:
         if not analysis.brands:
             return []
         s = analysis.sentiment
-        terms = extract_terms(m.text)
-        fp = text_fingerprint(m.text)
+        terms, fp = terms_and_fingerprint(m.text)
         akey = _author_key(m.author_id, m.author_name)
         text = m.text[: self._evidence_chars]
         return [

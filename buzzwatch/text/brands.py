@@ -71,9 +71,10 @@ def _normalize_with_offsets(text: str) -> tuple[str, list[int] | None, list[str]
     original. ``None`` means the mapping is the identity (the common, ASCII case)."""
     if text.isascii():
         return text.lower(), None, None
-    parts = [_norm_char_cached(c) for c in text]
+    parts = list(map(_norm_char_cached, text))
     normalized = "".join(parts)
-    if len(normalized) == len(text) and all(len(p) == 1 for p in parts):
+    # as long as the text and no character vanished: then every character gave exactly one
+    if len(normalized) == len(text) and "" not in parts:
         return normalized, None, None
     ends, total = [], 0
     for p in parts:
@@ -209,8 +210,12 @@ def _name_body(term: str) -> str:
     return SEP.join(p for p in _SEP_SPLIT.split(normalize(term)) if p)
 
 
+@lru_cache(maxsize=65_536)
 def _name_key(text: str) -> str:
     """What two spellings of one name share: normalized, separators dropped.
+
+    Cached (the 65,536 most recent texts; keyed on the text alone, all it depends on): the
+    matcher looks up the key of every brand occurrence of every mention, twice.
 
     >>> {_name_key(t) for t in ("Coca-Cola", "coca cola", "CocaCola", "COCA_COLA", "coca\u00a0cola")}
     {'cocacola'}

@@ -97,7 +97,10 @@ _INTERJECTION = re.compile(r"(?<!\w)(?:bravo|well done|chapeau|bien jou[ée]|con
 _TRIGGERS = frozenset("oh ohh ohhh ah ahh wow yeah just encore bravo done chapeau joué joue congrats "
                       "congratulations félicitations felicitations job work service boulot travail "
                       "thanks thank thx".split())
-_LETTERS = re.compile(r"[^\W\d_]+")
+# A trigger that is a whole run of letters (nothing before or after it is a letter): the same
+# test as "one of the text's runs of letters is a trigger", without listing every run.
+_TRIGGER_WORD = re.compile(r"(?<![^\W\d_])(?:" + "|".join(map(re.escape, sorted(_TRIGGERS, key=len, reverse=True)))
+                           + r")(?![^\W\d_])")
 _OPENER_OR_INTERJECTION = re.compile(f"{_OPENER.pattern}|{_INTERJECTION.pattern}", re.IGNORECASE)
 _JOB = re.compile(rf"(?<!\w){_PRAISE}[\s,]+(?:job|work|service|boulot|travail)[\s,]+(?:[@#]?brand[\s,]+)?"
                   r"(?:de\s+|d['’])?(\w+)",
@@ -127,7 +130,7 @@ def is_sarcastic(text: str, has_negative: bool, lexicon: Mapping[str, float] | N
             return True
     if not has_negative:  # every other cue needs a negative part
         return False
-    if _TRIGGERS.isdisjoint(_LETTERS.findall(text.lower())):  # one cheap pass rules most posts out
+    if _TRIGGER_WORD.search(text.lower()) is None:  # one cheap pass rules most posts out
         return False
     if _OPENER_OR_INTERJECTION.search(text):
         return True

@@ -67,7 +67,11 @@ def _fold(text: str) -> str:
 def post_words(text: str) -> list[str]:
     """The tokens of a post the model reads: lowercase, accents stripped, URLs dropped,
     @handles as ``@u``, the brand placeholder dropped (it says nothing about the post)."""
-    t = _HANDLE.sub(" @u ", _URL.sub(" ", _fold(text.lower().replace("’", "'"))))
+    t = _fold(text.lower().replace("’", "'"))
+    if "http" in t or "www." in t:  # (every URL alternative needs one of them)
+        t = _URL.sub(" ", t)
+    if "@" in t:
+        t = _HANDLE.sub(" @u ", t)
     return [w for w in _TOKEN.findall(t) if w not in _PLACEHOLDERS]
 
 
@@ -155,9 +159,11 @@ class FrenchModel:
         self.bias = tuple(bias)
         self.scale = scale
         self.confidence = confidence
-        self._words: dict[str, tuple[frozenset[int], tuple[float, float, float]]] = {}
+        self._words: dict[str, tuple] = {}  # word -> _word(word), at most WORD_CACHE words
         self._index = {f: i for i, f in enumerate(self.weights)}
         self._w0, self._w1, self._w2 = ([w[c] for w in self.weights.values()] for c in range(3))
+        # feature -> (index, weight of each class): one look-up per feature of a new word
+        self._rows = {f: (i, w[0], w[1], w[2]) for i, (f, w) in enumerate(self.weights.items())}
 
     def probabilities(self, text: str, vader: Mapping[str, float],
                       words: list[str] | None = None) -> tuple[float, float, float]:
@@ -168,20 +174,21 @@ class FrenchModel:
         known: set[int] = set()
         s0 = s1 = s2 = 0.0
         w0, w1, w2 = self._w0, self._w1, self._w2
+        cache = self._words
         for w in post_words(text) if words is None else words:
-            ids, sums = self._word(w)
+            ids, sums, weighted = cache.get(w) or self._word(w)
             if known.isdisjoint(ids):
                 s0 += sums[0]
                 s1 += sums[1]
                 s2 += sums[2]
                 known.update(ids)
-            else:
-                for i in ids:
+            elif not known.issuperset(ids):  # (all known: nothing to add)
+                for i, a0, a1, a2 in weighted:  # the order of ``ids``, weights at hand
                     if i not in known:
                         known.add(i)
-                        s0 += w0[i]
-                        s1 += w1[i]
-                        s2 += w2[i]
+                        s0 += a0
+                        s1 += a1
+                        s2 += a2
         index = self._index
         for f in shape_features(text):
             i = index.get(f)
@@ -206,14 +213,20 @@ class FrenchModel:
         total = e0 + e1 + e2
         return e0 / total, e1 / total, e2 / total
 
-    def _word(self, w: str) -> tuple[frozenset[int], tuple[float, float, float]]:
-        """Indices of the features of a word that the model knows, and their summed weights
-        (cached: words repeat)."""
+    def _word(self, w: str) -> tuple[frozenset[int], tuple[float, float, float], tuple[tuple[int, float, float, float], ...]]:
+        """Indices of the features of a word that the model knows, their summed weights, and
+        each index with its weights in the iteration order of the indices (cached: words
+        repeat)."""
         hit = self._words.get(w)
         if hit is None:
-            index = self._index
-            ids = frozenset(index[f] for f in _word_features(w) if f in index)
-            hit = (ids, (sum(self._w0[i] for i in ids), sum(self._w1[i] for i in ids), sum(self._w2[i] for i in ids)))
+            rows = self._rows
+            found = [r for r in map(rows.get, _word_features(w)) if r is not None]
+            ids = frozenset(r[0] for r in found)  # inserted in feature order, as ever
+            by_id = {r[0]: r for r in found}
+            weighted = tuple(by_id[i] for i in ids)
+            # each class's weights summed in the order of ``ids`` (sum of nothing: 0)
+            sums = tuple(map(sum, list(zip(*weighted))[1:])) if weighted else (0, 0, 0)
+            hit = (ids, sums, weighted)
             if len(self._words) >= WORD_CACHE:
                 self._words.clear()
             self._words[w] = hit

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 import threading
+from functools import lru_cache
 import unicodedata
 from typing import Container, Mapping, Sequence
 
@@ -137,9 +138,13 @@ _ALIASES = {"eng": "en", "fra": "fr", "fre": "fr", "spa": "es", "deu": "de", "ge
 _DECLARED = re.compile(r"[a-z]{2,3}")
 
 
+@lru_cache(maxsize=1024)
 def normalize_lang(declared: str | None) -> str | None:
     """A declared language tag as an ISO 639-1 code ("EN", "fr-FR", "fr_CA" -> "en", "fr"),
     or None when it says nothing ("", "und", garbage).
+
+    Cached: every mention declares one of a handful of tags; the cache is bounded (1,024 most
+    recent tags) and keyed on the tag, all the answer depends on.
 
     >>> [normalize_lang(x) for x in ("EN", "fr-FR", "fr_CA", "eng", "und", "", "x1", None)]
     ['en', 'fr', 'fr', 'en', None, None, None, None]

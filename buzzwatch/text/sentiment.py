@@ -20,12 +20,13 @@ Sentiment(lang='es', compound=0.0, label='unscored')
 from __future__ import annotations
 
 import html
+import math
 import re
 import threading
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from buzzwatch.text import cues
+from buzzwatch.text import cues, vader_loop
 from buzzwatch.text import lexicon_complaints as lex
 
 LABELS = ("negative", "neutral", "positive", "unscored")
@@ -70,10 +71,14 @@ def _prepare(text: str) -> str:
 def _english_class():
     from vaderSentiment import vaderSentiment as v
 
+    idiom_words = vader_loop.idiom_words(v.SPECIAL_CASES, v.BOOSTER_DICT)
+    special_idioms = v.SentimentIntensityAnalyzer._special_idioms_check
+
     class EnglishAnalyzer(v.SentimentIntensityAnalyzer):
-        """VADER with the complaint supplement, and two hot spots of VADER 3.3.2 made cheap
-        with identical results: the per-character emoji loop (skipped for ASCII text) and the
-        re-lowercasing of the whole sentence at each negation check."""
+        """VADER with the complaint supplement, and VADER 3.3.2's hot spots made cheap with
+        identical results: the per-character emoji loop (skipped for ASCII text) and the
+        valence loop, which lowercased each word many times over
+        (``buzzwatch.text.vader_loop``)."""
 
         def __init__(self, supplement: bool = True):
             super().__init__()
@@ -94,42 +99,73 @@ def _english_class():
             if not text.isascii():
                 text = _demojize(text, self.emojis)
             text = text.strip()
-            sentitext = v.SentiText(text)
-            sentiments = []
-            words = sentitext.words_and_emoticons
-            for i, item in enumerate(words):
-                low = item.lower()
-                if low in v.BOOSTER_DICT or (low == "kind" and i < len(words) - 1 and words[i + 1].lower() == "of"):
-                    sentiments.append(0)
-                    continue
-                sentiments = self.sentiment_valence(0, sentitext, item, i, sentiments)
-            if self.dangling_negation:
-                _dangling_negations(words, sentiments, self.dangling_negation, _is_negation)
-            sentiments = self._but_check(words, sentiments)
+            words = vader_loop.english_words(text)
+            lows = [w.lower() for w in words]
+            sentiments = vader_loop.valences(words, lows, self.lexicon, v.BOOSTER_DICT, None, _negation_check,
+                                             special_idioms, idiom_words)
+            # no negation word, no "n't" in any word (nor in their join: the space is no part
+            # of it): no dangling negation to look for
+            if self.dangling_negation and not (negate.isdisjoint(lows) and "n't" not in " ".join(lows)):
+                _dangling_negations(lows, sentiments, self.dangling_negation, _is_negation)
+            if "but" in lows:
+                sentiments = self._but_check(words, sentiments)
             return self.score_valence(sentiments, text)
 
-        @staticmethod
-        def _negation_check(valence, words_and_emoticons, start_i, i):
-            w = [str(x).lower() for x in words_and_emoticons[max(i - 3, 0): i]]
-            w = [""] * (3 - len(w)) + w  # w[-1] is the word before i, w[-3] three before
-            if start_i == 0:
-                if _is_negation(w[-1]):
-                    valence = valence * v.N_SCALAR
-            if start_i == 1:
-                if w[-2] == "never" and (w[-1] == "so" or w[-1] == "this"):
-                    valence = valence * 1.25
-                elif w[-2] == "without" and w[-1] == "doubt":
-                    pass
-                elif _is_negation(w[-2]):
-                    valence = valence * v.N_SCALAR
-            if start_i == 2:
-                if w[-3] == "never" and (w[-2] == "so" or w[-2] == "this") or (w[-1] == "so" or w[-1] == "this"):
-                    valence = valence * 1.25
-                elif w[-3] == "without" and (w[-2] == "doubt" or w[-1] == "doubt"):
-                    pass
-                elif _is_negation(w[-3]):
-                    valence = valence * v.N_SCALAR
-            return valence
+        def score_valence(self, sentiments, text):
+            """VADER's ``score_valence`` with its helpers inlined (punctuation emphasis and the
+            positive/negative/neutral sift): the same operations in the same order."""
+            if not sentiments:
+                return {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
+            sum_s = float(sum(sentiments))
+            ep_count = text.count("!")
+            if ep_count > 4:
+                ep_count = 4
+            qm_count = text.count("?")
+            qm_amplifier = 0
+            if qm_count > 1:
+                qm_amplifier = qm_count * 0.18 if qm_count <= 3 else 0.96
+            punct_emph_amplifier = ep_count * 0.292 + qm_amplifier
+            if sum_s > 0:
+                sum_s += punct_emph_amplifier
+            elif sum_s < 0:
+                sum_s -= punct_emph_amplifier
+            compound = v.normalize(sum_s)
+            pos_sum = 0.0
+            neg_sum = 0.0
+            neu_count = sentiments.count(0)  # (0, 0.0 and -0.0 alike, as VADER's == 0)
+            for score in sentiments:
+                if score > 0:
+                    pos_sum += (float(score) + 1)
+                elif score < 0:
+                    neg_sum += (float(score) - 1)
+            if pos_sum > math.fabs(neg_sum):
+                pos_sum += punct_emph_amplifier
+            elif pos_sum < math.fabs(neg_sum):
+                neg_sum -= punct_emph_amplifier
+            total = pos_sum + math.fabs(neg_sum) + neu_count
+            return {"neg": round(math.fabs(neg_sum / total), 3), "neu": round(math.fabs(neu_count / total), 3),
+                    "pos": round(math.fabs(pos_sum / total), 3), "compound": round(compound, 4)}
+
+    def _negation_check(lows, start_i, i, valence):
+        """VADER's ``_negation_check`` on the lowercase words (start_i < i always holds)."""
+        if start_i == 0:
+            if _is_negation(lows[i - 1]):
+                valence = valence * v.N_SCALAR
+        if start_i == 1:
+            if lows[i - 2] == "never" and (lows[i - 1] == "so" or lows[i - 1] == "this"):
+                valence = valence * 1.25
+            elif lows[i - 2] == "without" and lows[i - 1] == "doubt":
+                pass
+            elif _is_negation(lows[i - 2]):
+                valence = valence * v.N_SCALAR
+        if start_i == 2:
+            if lows[i - 3] == "never" and (lows[i - 2] == "so" or lows[i - 2] == "this") or (lows[i - 1] == "so" or lows[i - 1] == "this"):
+                valence = valence * 1.25
+            elif lows[i - 3] == "without" and (lows[i - 2] == "doubt" or lows[i - 1] == "doubt"):
+                pass
+            elif _is_negation(lows[i - 3]):
+                valence = valence * v.N_SCALAR
+        return valence
 
     negate = frozenset(v.NEGATE)
 
@@ -150,9 +186,15 @@ def _french_class():
 
     no_negate = frozenset(unidecode.unidecode(w) for w in v.NO_NEGATE)
 
+    negate = frozenset(v.NEGATE)
+    idiom_words = vader_loop.idiom_words(v.SPECIAL_CASES, v.BOOSTER_DICT)
+    special_idioms = v.SentimentIntensityAnalyzer._special_idioms_check
+    amplify_sp = v.SentimentIntensityAnalyzer._amplify_sp
+
     class FrenchAnalyzer(v.SentimentIntensityAnalyzer):
-        """VADER-FR with the complaint supplement; its negation check no longer re-reads its
-        exception list and re-lowercases the sentence for every word (same results)."""
+        """VADER-FR with the complaint supplement; its valence loop lowercases each word once
+        (``buzzwatch.text.vader_loop``) and its negation check no longer re-reads its
+        exception list for every word (same results)."""
 
         def __init__(self, supplement: bool = True):
             super().__init__()
@@ -165,18 +207,94 @@ def _french_class():
         def polarity_scores(self, text):
             if self.phrases:
                 text = lex.rewrite_phrases(cues.rewrite_emojis(text), self.phrases)
-            return super().polarity_scores(text)
+            # VADER-FR's polarity_scores (it has no "but"/"mais" rule; polarity_scores_max has)
+            if not text.isascii():
+                text = _demojize(text, self.emojis)
+            text = text.strip()
+            words = vader_loop.french_words(text)
+            lows = [w.lower() for w in words]
+            sentiments = vader_loop.valences(words, lows, self.lexicon, v.BOOSTER_DICT, vader_loop.french_keys,
+                                             _negation_check, special_idioms, idiom_words)
+            return self.score_valence(sentiments, text)
+
+        def score_valence(self, sentiments, text):
+            """VADER-FR's ``score_valence`` with its helpers inlined (punctuation, capitals
+            and suspension-points emphasis, the sift): the same operations in the same order."""
+            if not sentiments:
+                return {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
+            sum_s = float(sum(sentiments))
+            ep_count = text.count("!")
+            if ep_count > 4:
+                ep_count = 4
+            qm_count = text.count("?")
+            qm_amplifier = 0
+            if qm_count > 1:
+                qm_amplifier = qm_count * 0.18 if qm_count <= 3 else 0.96
+            punct_emph_amplifier = ep_count * 0.292 + qm_amplifier + self._amplify_sp(text)
+            uc_amplifier = self._amplify_uc(text)
+            if sum_s > 0:
+                sum_s += punct_emph_amplifier
+                if sum_s >= 0.05:
+                    sum_s += uc_amplifier
+            elif sum_s < 0:
+                sum_s -= punct_emph_amplifier
+                if sum_s <= -0.05:
+                    sum_s -= uc_amplifier
+            else:
+                sum_s -= 0.5 * punct_emph_amplifier
+            compound = v.normalize(sum_s)
+            pos_sum = 0.0
+            neg_sum = 0.0
+            neu_count = sentiments.count(0)  # (0, 0.0 and -0.0 alike, as VADER-FR's == 0)
+            for score in sentiments:
+                if score > 0:
+                    pos_sum += (float(score) + 1)
+                elif score < 0:
+                    neg_sum += (float(score) - 1)
+            if pos_sum > math.fabs(neg_sum):
+                pos_sum += punct_emph_amplifier
+            elif pos_sum < math.fabs(neg_sum):
+                neg_sum -= punct_emph_amplifier
+            total = pos_sum + math.fabs(neg_sum) + neu_count
+            return {"neg": round(math.fabs(neg_sum / total), 3), "neu": round(math.fabs(neu_count / total), 3),
+                    "pos": round(math.fabs(pos_sum / total), 3), "compound": round(compound, 4)}
 
         @staticmethod
-        def _negation_check(valence, words_and_emoticons, start_i, i):
-            if str(words_and_emoticons[i]).lower() in no_negate:
-                return valence
-            if start_i <= 2 and v.negated([str(words_and_emoticons[i - (start_i + 1)]).lower()]):
-                valence = valence * v.N_SCALAR
+        def _amplify_sp(text):
+            """VADER-FR's suspension-points emphasis; none without two dots in a row."""
+            return amplify_sp(text) if ".." in text else 0.0
+
+        @staticmethod
+        def _amplify_uc(text_):
+            """VADER-FR's ``_amplify_uc``: the number of words (after removing ?!.,; and
+            splitting on spaces) longer than one character with no lowercase letter after the
+            first, at most 5, times 0.292; a regex rules out most words in C."""
+            uc_count = 0
+            # (str.replace runs in C at memchr speed; a translate table is a dict look-up per character)
+            text = text_.replace("?", "").replace("!", "").replace(".", "").replace(",", "").replace(";", "")
+            for word in _UC_CANDIDATE.findall(text):
+                if not any(map(str.islower, word[1:])):
+                    if uc_count > 4:
+                        break
+                    uc_count += 1
+            return uc_count * 0.292
+
+    def _negation_check(lows, start_i, i, valence):
+        """VADER-FR's ``_negation_check`` (``negated`` lowercases again: a no-op on ``lows``)."""
+        if lows[i] in no_negate:
             return valence
+        word = lows[i - (start_i + 1)]
+        if start_i <= 2 and (word in negate or "n't" in word):
+            valence = valence * v.N_SCALAR
+        return valence
 
     return FrenchAnalyzer
 
+
+# The words (split on single spaces) of two characters or more whose second character is not
+# a lowercase letter: only those can be all capitals after their first; most words are ruled
+# out in C.
+_UC_CANDIDATE = re.compile(r"(?<![^ ])[^ ](?![a-z])[^ ][^ ]*")
 
 _HANDLE = re.compile(r"(?<![\w@])@(?!brand(?!\w))\w+")
 
@@ -191,18 +309,21 @@ def _names_only(text: str) -> str:
     return _HANDLE.sub("@user", text)
 
 
-def _dangling_negations(words, sentiments, valence: float, is_negation) -> None:
+def _dangling_negations(lows, sentiments, valence: float, is_negation) -> None:
     """Give ``valence`` to each negation with no sentiment word to negate in the next three
     words ("I can't get an agent", "still not boarded"): VADER only negates lexicon words, so
     these complaints would otherwise score zero. A negation that does negate a word ("not
-    good") is left to VADER's own rule."""
-    for i, w in enumerate(words):
-        if sentiments[i] == 0 and is_negation(w.lower()) and not any(sentiments[i + 1: i + 4]):
+    good") is left to VADER's own rule. ``lows``: the sentence's words, lowercase."""
+    for i, w in enumerate(lows):
+        if sentiments[i] == 0 and is_negation(w) and not any(sentiments[i + 1: i + 4]):
             sentiments[i] = valence
 
 
 def _demojize(text: str, emojis: Mapping[str, str]) -> str:
-    """VADER's emoji-to-words loop, unchanged in effect."""
+    """VADER's emoji-to-words loop, unchanged in effect (and skipped, in C, when no character
+    of the text is one of its emoji: accented text mostly)."""
+    if emojis.keys().isdisjoint(text):
+        return text
     out = []
     prev_space = True
     for ch in text:

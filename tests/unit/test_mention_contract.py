@@ -116,3 +116,25 @@ def test_the_future_limit_is_configurable():
     value = raw(created_at="2026-11-23T12:00:00Z")
     assert isinstance(parse_mention(value, reference_ms=NOW, max_future_ms=3 * 3_600_000), Mention)
     assert parse_mention(value, reference_ms=NOW).reason == "future_timestamp"
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (raw(brand=5), Rejection("bad_type", "brand must be a string")),
+        (raw(url=["x"]), Rejection("bad_type", "url must be a string")),
+        (raw(author={"followers": True}), Rejection("bad_type", "author.followers must be a non-negative number")),
+        (raw(engagement={"replies": -1}), Rejection("bad_type", "engagement.replies must be a non-negative number")),
+        (raw(engagement={"likes": 2**53 + 1}),
+         Rejection("out_of_range", "engagement.likes is 9007199254740993, above the limit 2**53")),
+    ],
+)
+def test_rejection_details_name_the_field(value, expected):
+    assert parse_mention(value, reference_ms=NOW) == expected
+
+
+def test_counts_and_optional_strings_are_normalized():
+    m = parse_mention(raw(brand="  Acme ", lang="  ", source=None, author={"followers": 12.0, "name": "bob"},
+                          engagement={"likes": 0, "shares": 2**53}), reference_ms=NOW)
+    assert (m.brand, m.lang, m.source, m.followers, m.likes, m.shares) == ("Acme", None, None, 12, 0, 2**53)
+    assert type(m.followers) is int
