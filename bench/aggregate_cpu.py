@@ -1,0 +1,66 @@
+"""CPU time of the aggregate stage alone per mention (issue 10): the mentions are scored once,
+then only ``AggregateStage.process`` + ``save`` (to a dict table) are timed, best of ``--repeat``.
+
+    nice .venv/bin/python bench/aggregate_cpu.py [--shared ../shared] [--workload zipf,hot]
+
+CPU time (``time.process_time``), not wall time: the machine is shared. Workloads: ``zipf``
+(the bench's: 60,000 mentions, 1,000 brands, 60 event-time minutes, batches of 1,000 as
+``run_offline`` feeds them) and ``hot`` (bench/core_throughput.py's: 5 brands at 100/min).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import time
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
+
+import aggregate_golden as G  # noqa: E402
+import bench_workload as W  # noqa: E402
+from buzzwatch.stages.aggregate import AggregateStage  # noqa: E402
+from buzzwatch.stages.brandstore import DictKV  # noqa: E402
+from buzzwatch.stages.ingest import IngestStep, RawRecord  # noqa: E402
+
+
+def scored_batches(core, values, batch_size: int = 1000) -> list[list]:
+    """What ``run_offline`` hands the aggregate stage, batch by batch."""
+    ingest = IngestStep(core)
+    out = []
+    for i in range(0, len(values), batch_size):
+        records = [RawRecord(0, i + j, None, v) for j, v in enumerate(values[i:i + batch_size])]
+        result = ingest.process(records)
+        markers = ingest.markers([0], 1)
+        out.append([(0, s) for s in result.scored] + [(0, m) for m in markers])
+    return out
+
+
+def aggregate_seconds(core, batches) -> float:
+    stage = AggregateStage(core, DictKV())
+    gc.collect()
+    t0 = time.process_time()
+    for batch in batches:
+        out = stage.process(batch)
+        stage.save(out.touched)
+    return time.process_time() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shared", type=Path, default=W.DEFAULT_SHARED)
+    ap.add_argument("--workload", default="zipf,hot")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    for name in args.workload.split(","):
+        core, values = G.zipf(args.shared) if name == "zipf" else G.hot()
+        batches = scored_batches(core, values)
+        n = sum(1 for b in batches for _, x in b if hasattr(x, "brand"))
+        best = min(aggregate_seconds(core, batches) for _ in range(args.repeat))
+        print(f"{name}: {n} scored mentions, aggregate CPU {best:.2f} s (best of {args.repeat}), "
+              f"{best / n * 1e6:.1f} us/mention", flush=True)
+
+
+if __name__ == "__main__":
+    main()
