@@ -33,6 +33,9 @@ class TermBaseline:
 
     counts: dict[str, float] = field(default_factory=dict)
     mentions: float = 0.0
+    # the stored dict this was read from (not state; ``learn`` drops it): unchanged, it is
+    # written back as read instead of rounding every count again
+    _stored: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def new(cls) -> "TermBaseline":
@@ -53,11 +56,17 @@ class TermBaseline:
         return (self.counts.get(term, 0.0) + 0.5) / (self.mentions + 50.0)
 
     def to_dict(self) -> dict:
+        if self._stored is not None:  # read by from_dict and unchanged since: already rounded
+            return self._stored
         return {"c": {t: round(c, 2) for t, c in self.counts.items()}, "m": round(self.mentions, 2)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "TermBaseline":
-        return cls(dict(d["c"]), d["m"])
+        """What :meth:`to_dict` wrote; its ``to_dict`` gives ``d`` back until it learns."""
+        tb = cls(dict(d["c"]), d["m"])
+        if len(d) == 2:
+            object.__setattr__(tb, "_stored", d)
+        return tb
 
 
 def _best_posts(posts: list[dict]) -> tuple[dict, ...]:
