@@ -5,7 +5,9 @@ then only ``AggregateStage.process`` + ``save`` (to a dict table) are timed, bes
 
 CPU time (``time.process_time``), not wall time: the machine is shared. Workloads: ``zipf``
 (the bench's: 60,000 mentions, 1,000 brands, 60 event-time minutes, batches of 1,000 as
-``run_offline`` feeds them) and ``hot`` (bench/core_throughput.py's: 5 brands at 100/min).
+``run_offline`` feeds them), ``backlog`` (the same in batches of 10,000: ten minutes of every
+brand close per batch, as in a backlog or a replay) and ``hot`` (bench/core_throughput.py's: 5
+brands at 100/min).
 """
 
 from __future__ import annotations
@@ -50,12 +52,12 @@ def aggregate_seconds(core, batches) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=W.DEFAULT_SHARED)
-    ap.add_argument("--workload", default="zipf,hot")
+    ap.add_argument("--workload", default="zipf,backlog,hot")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     for name in args.workload.split(","):
-        core, values = G.zipf(args.shared) if name == "zipf" else G.hot()
-        batches = scored_batches(core, values)
+        core, values = G.hot() if name == "hot" else G.zipf(args.shared)
+        batches = scored_batches(core, values, 10_000 if name == "backlog" else 1000)
         n = sum(1 for b in batches for _, x in b if hasattr(x, "brand"))
         best = min(aggregate_seconds(core, batches) for _ in range(args.repeat))
         print(f"{name}: {n} scored mentions, aggregate CPU {best:.2f} s (best of {args.repeat}), "
