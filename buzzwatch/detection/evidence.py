@@ -16,6 +16,7 @@ stays small.
 from __future__ import annotations
 
 import math
+from operator import itemgetter
 from dataclasses import dataclass, field
 
 from buzzwatch.stages.summary import MinuteSummary
@@ -48,7 +49,7 @@ class TermBaseline:
         for term, n in terms:
             counts[term] = counts.get(term, 0.0) + n
         if len(counts) > BASELINE_TERMS * 5 // 4:
-            counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:BASELINE_TERMS])
+            counts = dict(_largest(counts, BASELINE_TERMS))
         return TermBaseline(counts, self.mentions * decay + mentions)
 
     def share(self, term: str) -> float:
@@ -67,6 +68,14 @@ class TermBaseline:
         if len(d) == 2:
             object.__setattr__(tb, "_stored", d)
         return tb
+
+
+def _largest(counts: dict, k: int) -> list[tuple]:
+    """The ``k`` largest counts, ties by term: ``sorted(key=lambda kv: (-kv[1], kv[0]))[:k]``
+    without a Python call per term (by term, then a stable sort by count, largest first)."""
+    items = sorted(counts.items())
+    items.sort(key=itemgetter(1), reverse=True)
+    return items[:k]
 
 
 def _best_posts(posts: list[dict]) -> tuple[dict, ...]:
@@ -114,7 +123,7 @@ class Evidence:
         for t, n in terms:
             merged[t] = merged.get(t, 0) + n
         if len(merged) > MAX_TERMS:
-            merged = dict(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS])
+            merged = dict(_largest(merged, MAX_TERMS))
         return Evidence(self.mentions, self.negative, self.scored, self.duplicates, self.reach, self.posts, merged,
                         self.authors)
 

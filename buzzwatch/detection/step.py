@@ -212,7 +212,12 @@ def _sums(rows: list[list]) -> tuple[float, float, float, float, float]:
 
 
 def _last(ring: list[list], k: int, col: int) -> float:
-    return sum(r[col] for r in ring[-k:]) if k > 0 else 0.0
+    if k <= 0:
+        return 0.0
+    total = 0  # summed in ring order, as sum() would
+    for r in ring[-k:]:
+        total += r[col]
+    return total
 
 
 @dataclass(frozen=True)
