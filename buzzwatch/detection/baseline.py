@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+from buzzwatch.detection.rounding import rounded
 from buzzwatch.timeutil import DAY_MS, HOUR_MS, MINUTE_MS
 
 
@@ -171,7 +172,7 @@ class Baseline:
     def to_dict(self) -> dict:
         if self._stored is not None:  # read by from_dict and unchanged since: already rounded
             return self._stored
-        return {"l": round(self.level, 6), "h": [round(v, 5) for v in self.hour], "w": list(self.week), "m": self.minutes,
+        return {"l": round(self.level, 6), "h": rounded(self.hour, 5), "w": list(self.week), "m": self.minutes,
                 "ng": round(self.neg, 4), "sc": round(self.scored, 4), "r": round(self.reach, 2),
                 "ds": [list(x) for x in self.disp]}
 
