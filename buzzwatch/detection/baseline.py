@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
-from buzzwatch.detection.rounding import rounded
+from buzzwatch.detection.rounding import round_to, rounded
 from buzzwatch.timeutil import DAY_MS, HOUR_MS, MINUTE_MS
 
 
@@ -172,8 +172,8 @@ class Baseline:
     def to_dict(self) -> dict:
         if self._stored is not None:  # read by from_dict and unchanged since: already rounded
             return self._stored
-        return {"l": round(self.level, 6), "h": rounded(self.hour, 5), "w": list(self.week), "m": self.minutes,
-                "ng": round(self.neg, 4), "sc": round(self.scored, 4), "r": round(self.reach, 2),
+        return {"l": round_to(self.level, 6), "h": rounded(self.hour, 5), "w": list(self.week), "m": self.minutes,
+                "ng": round_to(self.neg, 4), "sc": round_to(self.scored, 4), "r": round_to(self.reach, 2),
                 "ds": [list(x) for x in self.disp]}
 
     @classmethod

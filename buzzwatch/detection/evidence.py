@@ -19,7 +19,7 @@ import math
 from operator import itemgetter
 from dataclasses import dataclass, field
 
-from buzzwatch.detection.rounding import rounded
+from buzzwatch.detection.rounding import round_to, rounded
 from buzzwatch.stages.summary import MinuteSummary
 
 TOP_POSTS = 5
@@ -60,7 +60,7 @@ class TermBaseline:
     def to_dict(self) -> dict:
         if self._stored is not None:  # read by from_dict and unchanged since: already rounded
             return self._stored
-        return {"c": dict(zip(self.counts, rounded(self.counts.values(), 2))), "m": round(self.mentions, 2)}
+        return {"c": dict(zip(self.counts, rounded(self.counts.values(), 2))), "m": round_to(self.mentions, 2)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "TermBaseline":

@@ -37,3 +37,19 @@ def rounded(values: Iterable, digits: int) -> list:
                     continue
         append(round(v, digits))
     return out
+
+
+def round_to(v, digits: int):
+    """``round(v, digits)`` for one number, the same way as :func:`rounded`.
+
+    >>> round_to(0.1234567, 6), round_to(-0.0, 4), round_to(7, 2)
+    (0.123457, -0.0, 7)
+    """
+    if type(v) is float:
+        scale = 10.0 ** digits
+        t = v * scale
+        if -_LIMIT < t < _LIMIT:
+            n = floor(t + 0.5)
+            if n and -0.4999 < t - n < 0.4999:
+                return n / scale
+    return round(v, digits)

@@ -49,6 +49,7 @@ from buzzwatch.detection.baseline import Baseline, BaselineParams
 from buzzwatch.detection.score import DetectorParams, Window, growth, window_signals
 from buzzwatch.detection.evidence import Evidence, TermBaseline, recent_posts
 from buzzwatch.detection.peaks import VolumePeaks
+from buzzwatch.detection.rounding import round_to
 from buzzwatch.detection.lifecycle import DEFAULT_PLAYBOOK, Lifecycle, LifecycleParams, make_event
 from buzzwatch.timeutil import MINUTE_MS, format_timestamp
 from buzzwatch.detection.sequential import LN10, Cusums, step_llr
@@ -181,7 +182,7 @@ class DetectorState:
         return {"b": self.baseline.to_dict(), "r": self.ring, "lc": self.lifecycle.to_dict(),
                 "ev": self.evidence.to_dict() if self.evidence else None, "rp": self.recent_posts,
                 "tb": self.terms.to_dict(), "sk": self.sentiment_known, "ux": self.unusual_run,
-                "cu": self.cusums.to_list(), "sp": self.spam, "pk": self.peaks.to_list(), "mr": round(self.mean_rate, 4)}
+                "cu": self.cusums.to_list(), "sp": self.spam, "pk": self.peaks.to_list(), "mr": round_to(self.mean_rate, 4)}
 
 
 def initial_state() -> dict:
@@ -220,7 +221,7 @@ def _last(ring: list[list], k: int, col: int) -> float:
     return total
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # private to one observe call: not frozen (a frozen init costs a call per field)
 class _Interval:
     """This interval as the detector counts it: people, not posts, against the expectation."""
 
@@ -235,7 +236,7 @@ class _Interval:
     usual_share: float
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Signals:
     cusums: Cusums
     score: float

@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from buzzwatch.detection.rounding import rounded
+from buzzwatch.detection.rounding import round_to, rounded
 
 EDGES = [0.0, -0.0, 1e-9, -1e-9, 0.5e-5, 1.5e-5, 2.5e-5, -2.5e-5, 0.125, 0.375, 2.675, 1.005, 0.285,
          2.5, 3.5, -2.5, 1 / 3, -2 / 3, 21474.83647, 21474.83648, 2147483647.5, 1e15 + 0.3, 1e300, -1e300,
@@ -15,8 +15,9 @@ EDGES = [0.0, -0.0, 1e-9, -1e-9, 0.5e-5, 1.5e-5, 2.5e-5, -2.5e-5, 0.125, 0.375, 
 
 @pytest.mark.parametrize("digits", [0, 1, 2, 4, 5, 6])
 def test_edge_values_round_as_round_does(digits):
-    got, want = rounded(EDGES, digits), [round(v, digits) for v in EDGES]
-    assert [(repr(g), type(g)) for g in got] == [(repr(w), type(w)) for w in want]
+    want = [(repr(w), type(w)) for w in (round(v, digits) for v in EDGES)]
+    assert [(repr(g), type(g)) for g in rounded(EDGES, digits)] == want
+    assert [(repr(g), type(g)) for g in (round_to(v, digits) for v in EDGES)] == want
 
 
 @pytest.mark.parametrize("digits", [2, 4, 5, 6])
@@ -30,4 +31,6 @@ def test_random_floats_round_as_round_does(digits):
         bits = struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0]
         if not (math.isnan(bits) or math.isinf(bits)):
             values.append(bits)
-    assert [repr(x) for x in rounded(values, digits)] == [repr(round(v, digits)) for v in values]
+    want = [repr(round(v, digits)) for v in values]
+    assert [repr(x) for x in rounded(values, digits)] == want
+    assert [repr(round_to(v, digits)) for v in values] == want
