@@ -7,8 +7,8 @@ its term baseline). Most numbers are nowhere near a rounding tie, and for those 
 integer ``n`` to ``x * 10**digits`` is known from the float product (its error is below
 2.4e-7 while it stays under 2**31), and ``n / 10**digits`` (one correctly rounded division of
 two exact numbers) is the double nearest to the decimal ``n * 10**-digits``: exactly what
-``round`` returns. Anything else (near a tie, huge, zero (its sign), not a float) goes to
-``round`` itself.
+``round`` returns. A zero (of either sign) is its own rounding; anything else (near a tie,
+huge, a tiny non-zero (its sign), not a float) goes to ``round`` itself.
 
 >>> rounded([0.123456789, 2.5e-6, -1.000005, 3, 1e300], 5) == [round(x, 5) for x in [0.123456789, 2.5e-6, -1.000005, 3, 1e300]]
 True
@@ -35,6 +35,9 @@ def rounded(values: Iterable, digits: int) -> list:
                 if n and -0.4999 < t - n < 0.4999:  # the nearest integer, far from a tie
                     append(n / scale)
                     continue
+                if t == 0.0:  # a zero (of either sign) rounds to itself
+                    append(v)
+                    continue
         append(round(v, digits))
     return out
 
@@ -52,4 +55,6 @@ def round_to(v, digits: int):
             n = floor(t + 0.5)
             if n and -0.4999 < t - n < 0.4999:
                 return n / scale
+            if t == 0.0:
+                return v
     return round(v, digits)

@@ -81,7 +81,11 @@ def top_items(counts: dict, k: int) -> list[tuple]:
     # the same order as ``key=lambda kv: (-kv[1], kv[0])``, without a Python call per item: by
     # key (keys are unique), then a stable sort by count, largest first (``reverse`` keeps the
     # order of equal counts)
-    items = sorted(counts.items())
+    if len(counts) > 4 * k > 0:  # a large vocabulary: only the counts that can make the top k
+        bar = sorted(counts.values(), reverse=True)[k - 1]
+        items = sorted([kv for kv in counts.items() if kv[1] >= bar])
+    else:
+        items = sorted(counts.items())
     items.sort(key=itemgetter(1), reverse=True)
     return items[:k]
 
