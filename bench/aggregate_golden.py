@@ -11,7 +11,9 @@ agents drive), state saved to a dict table after every batch:
 * ``scenario-<seed>``: four event-time days of simulated traffic of 3 small brands with a bad
   buzz, a launch, a news spike, a flood, a copy-paste campaign and bursts each, rendered to
   mentions (alerts, spam events and warm-up all happen);
-* ``hot``: bench/core_throughput.py's workload (5 brands, 100/min each, 50,000 mentions).
+* ``hot``: bench/core_throughput.py's workload (5 brands, 100/min each, 50,000 mentions);
+* ``warm``: 200 brands holding seven event-time days of state (bench_state's templates: a week
+  of learnt baseline and terms), ten batches each closing one more minute of every brand.
 
 For each: a sha256 of every lifecycle event, one of every closed minute's assessment (and
 events), and one of the table's final contents (every key and value, in key order).
@@ -98,14 +100,42 @@ def hot() -> tuple[CoreConfig, list]:
     return CoreConfig.from_dict({"brands": [{"name": b} for b in HOT_BRANDS]}), values[:50_000]
 
 
+def warm(shared: Path) -> dict:
+    import bench_state as S
+    from buzzwatch.contract.scored import Watermark
+    from buzzwatch.stages.aggregate import AggregateStage
+
+    end_ms = 1_793_491_200_000
+    names = W.brand_names(200)
+    items, _ = S.cloned_state(W.load_corpus(shared), names, end_ms, 1)
+    core = CoreConfig.from_dict({"brands": [{"name": n} for n in names], "pipeline": {"allowed_lateness_s": 60}})
+    kv = DictKV()
+    for _, k, v in items:
+        kv.data[k] = v
+    stage = AggregateStage(core, kv)
+    for n in names:
+        stage.partitions[n] = 0
+    closed, events = [], []
+    for m in range(1, 11):
+        out = stage.process([(0, Watermark(0, 1, end_ms + m * 60_000))])
+        stage.save(out.touched)
+        events += [e for _, e in out.events]
+        closed += [(b, dataclasses.asdict(cm.assessment), cm.events) for b in sorted(out.closed) for cm in out.closed[b]]
+    return {"events": f"{len(events)} {_sha(events)}", "assessments": f"{len(closed)} {_sha(closed)}",
+            "state": f"{len(kv.data)} {_sha(sorted(kv.data.items()))}"}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=W.DEFAULT_SHARED)
-    ap.add_argument("--only", default="zipf,scenario-1,scenario-2,hot")
+    ap.add_argument("--only", default="zipf,scenario-1,scenario-2,hot,warm")
     args = ap.parse_args()
     runs = {"zipf": lambda: zipf(args.shared), "scenario-1": lambda: scenario(1),
             "scenario-2": lambda: scenario(2), "hot": hot}
     for name in args.only.split(","):
+        if name == "warm":
+            print("warm: 200 brands x 10 minutes; " + "; ".join(f"{k} {v}" for k, v in warm(args.shared).items()))
+            continue
         core, values = runs[name]()
         d = digests(core, values)
         print(f"{name}: mentions {len(values)}; " + "; ".join(f"{k} {v}" for k, v in d.items()), flush=True)
