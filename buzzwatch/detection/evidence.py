@@ -19,6 +19,8 @@ import math
 from operator import itemgetter
 from dataclasses import dataclass, field
 
+import orjson
+
 from buzzwatch.detection.rounding import round_to, rounded
 from buzzwatch.stages.summary import MinuteSummary
 
@@ -27,6 +29,26 @@ TOP_AUTHORS = 5
 MAX_TERMS = 200
 BASELINE_TERMS = 200
 RECENT_MS = 15 * 60_000  # posts kept from before an episode opens (its first minutes)
+
+
+class StoredJSON:
+    """A part of a stored state kept as its JSON bytes, not parsed (see :meth:`TermBaseline.from_dict`).
+
+    Only the aggregate stage makes these (``BrandState.detector_for_step``), and it serialises
+    the state with :func:`stored_json_fragment` as orjson's ``default``: the bytes go back as
+    they were read."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: bytes):
+        self.raw = raw
+
+
+def stored_json_fragment(obj):
+    """orjson ``default`` for :class:`StoredJSON`: its bytes, verbatim."""
+    if isinstance(obj, StoredJSON):
+        return orjson.Fragment(obj.raw)
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
 @dataclass(frozen=True)
@@ -63,12 +85,39 @@ class TermBaseline:
         return {"c": dict(zip(self.counts, rounded(self.counts.values(), 2))), "m": round_to(self.mentions, 2)}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TermBaseline":
-        """What :meth:`to_dict` wrote; its ``to_dict`` gives ``d`` back until it learns."""
+    def from_dict(cls, d: "dict | StoredJSON") -> "TermBaseline":
+        """What :meth:`to_dict` wrote; its ``to_dict`` gives ``d`` back until it learns.
+
+        ``d`` may be the stored JSON itself (:class:`StoredJSON`): the counts (a week of a
+        brand's vocabulary, half of its detector state) are then parsed only if read or learnt,
+        which a silent minute does not do.
+
+        >>> raw = orjson.dumps(TermBaseline.new().learn((("refund", 2),), mentions=4).to_dict())
+        >>> lazy = TermBaseline.from_dict(StoredJSON(raw))
+        >>> lazy.learn((), 0).to_dict().raw == raw, lazy.mentions, lazy.share("refund") > lazy.share("order")
+        (True, 4.0, True)
+        >>> lazy == TermBaseline.from_dict(orjson.loads(raw))
+        True
+        """
+        if isinstance(d, StoredJSON):
+            tb = object.__new__(cls)  # counts: parsed on first use (__getattr__)
+            object.__setattr__(tb, "_stored", d)
+            # ``{"c":{...},"m":<number>}``: the last ``,"m":`` is the total's (keys are quoted)
+            object.__setattr__(tb, "mentions", orjson.loads(d.raw[d.raw.rfind(b',"m":') + 5:-1]))
+            return tb
         tb = cls(dict(d["c"]), d["m"])
         if len(d) == 2:
             object.__setattr__(tb, "_stored", d)
         return tb
+
+    def __getattr__(self, name: str):
+        """The ``counts`` of a baseline read from its :class:`StoredJSON`, parsed on first use."""
+        stored = self.__dict__.get("_stored")
+        if name == "counts" and isinstance(stored, StoredJSON):
+            counts = dict(orjson.loads(stored.raw)["c"])
+            object.__setattr__(self, "counts", counts)
+            return counts
+        raise AttributeError(name)
 
 
 def _largest(counts: dict, k: int) -> list[tuple]:

@@ -268,7 +268,7 @@ class AggregateStage:
         # The detector state is parsed once and serialised once however many minutes close (a
         # backlog, a replay, a batch spanning minutes): ``observe`` returns a JSON-ready dict of
         # already rounded values, which the next minute reads as it would read its JSON.
-        detector = state.detector
+        detector = state.detector_for_step()
         observed = False
         try:
             for summary in summaries:
