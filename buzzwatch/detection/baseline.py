@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+from buzzwatch.detection.rounding import round_to, rounded
 from buzzwatch.timeutil import DAY_MS, HOUR_MS, MINUTE_MS
 
 
@@ -74,6 +75,9 @@ class Baseline:
     scored: float = 0.0  # decayed scored count
     reach: float = 0.0  # usual reach (followers) per minute
     disp: tuple[tuple[float, float], ...] = ()  # per window index: decayed (sum of excess variance, sum of mu^2)
+    # the stored dict this state was read from (not state: ``replace`` and ``learn`` drop it), so
+    # that an unchanged baseline is written back as read, without rounding 200 numbers again
+    _stored: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def new(cls) -> "Baseline":
@@ -166,11 +170,21 @@ class Baseline:
         return replace(self, level=rate_per_min / f)
 
     def to_dict(self) -> dict:
-        return {"l": round(self.level, 6), "h": [round(v, 5) for v in self.hour], "w": list(self.week), "m": self.minutes,
-                "ng": round(self.neg, 4), "sc": round(self.scored, 4), "r": round(self.reach, 2),
+        if self._stored is not None:  # read by from_dict and unchanged since: already rounded
+            return self._stored
+        return {"l": round_to(self.level, 6), "h": rounded(self.hour, 5), "w": list(self.week), "m": self.minutes,
+                "ng": round_to(self.neg, 4), "sc": round_to(self.scored, 4), "r": round_to(self.reach, 2),
                 "ds": [list(x) for x in self.disp]}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Baseline":
-        return cls(level=d["l"], hour=tuple(d["h"]), week=tuple(d["w"]), minutes=d["m"], neg=d["ng"], scored=d["sc"],
-                   reach=d["r"], disp=tuple((a, b) for a, b in d["ds"]))
+        """The baseline :meth:`to_dict` wrote; its ``to_dict`` gives ``d`` back (same values:
+        they are rounded already) until it learns."""
+        b = cls(level=d["l"], hour=tuple(d["h"]), week=tuple(d["w"]), minutes=d["m"], neg=d["ng"], scored=d["sc"],
+                reach=d["r"], disp=tuple((a, b) for a, b in d["ds"]))
+        if d.keys() == _STORED_KEYS:
+            object.__setattr__(b, "_stored", d)
+        return b
+
+
+_STORED_KEYS = Baseline().to_dict().keys()

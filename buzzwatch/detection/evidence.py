@@ -16,8 +16,12 @@ stays small.
 from __future__ import annotations
 
 import math
+from operator import itemgetter
 from dataclasses import dataclass, field
 
+import orjson
+
+from buzzwatch.detection.rounding import round_to, rounded
 from buzzwatch.stages.summary import MinuteSummary
 
 TOP_POSTS = 5
@@ -27,12 +31,35 @@ BASELINE_TERMS = 200
 RECENT_MS = 15 * 60_000  # posts kept from before an episode opens (its first minutes)
 
 
+class StoredJSON:
+    """A part of a stored state kept as its JSON bytes, not parsed (see :meth:`TermBaseline.from_dict`).
+
+    Only the aggregate stage makes these (``BrandState.detector_for_step``), and it serialises
+    the state with :func:`stored_json_fragment` as orjson's ``default``: the bytes go back as
+    they were read."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: bytes):
+        self.raw = raw
+
+
+def stored_json_fragment(obj):
+    """orjson ``default`` for :class:`StoredJSON`: its bytes, verbatim."""
+    if isinstance(obj, StoredJSON):
+        return orjson.Fragment(obj.raw)
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
 @dataclass(frozen=True)
 class TermBaseline:
     """Decayed per-brand term counts from normal minutes (the top ``BASELINE_TERMS`` only)."""
 
     counts: dict[str, float] = field(default_factory=dict)
     mentions: float = 0.0
+    # the stored dict this was read from (not state; ``learn`` drops it): unchanged, it is
+    # written back as read instead of rounding every count again
+    _stored: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def new(cls) -> "TermBaseline":
@@ -45,7 +72,7 @@ class TermBaseline:
         for term, n in terms:
             counts[term] = counts.get(term, 0.0) + n
         if len(counts) > BASELINE_TERMS * 5 // 4:
-            counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:BASELINE_TERMS])
+            counts = dict(_largest(counts, BASELINE_TERMS))
         return TermBaseline(counts, self.mentions * decay + mentions)
 
     def share(self, term: str) -> float:
@@ -53,11 +80,52 @@ class TermBaseline:
         return (self.counts.get(term, 0.0) + 0.5) / (self.mentions + 50.0)
 
     def to_dict(self) -> dict:
-        return {"c": {t: round(c, 2) for t, c in self.counts.items()}, "m": round(self.mentions, 2)}
+        if self._stored is not None:  # read by from_dict and unchanged since: already rounded
+            return self._stored
+        return {"c": dict(zip(self.counts, rounded(self.counts.values(), 2))), "m": round_to(self.mentions, 2)}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TermBaseline":
-        return cls(dict(d["c"]), d["m"])
+    def from_dict(cls, d: "dict | StoredJSON") -> "TermBaseline":
+        """What :meth:`to_dict` wrote; its ``to_dict`` gives ``d`` back until it learns.
+
+        ``d`` may be the stored JSON itself (:class:`StoredJSON`): the counts (a week of a
+        brand's vocabulary, half of its detector state) are then parsed only if read or learnt,
+        which a silent minute does not do.
+
+        >>> raw = orjson.dumps(TermBaseline.new().learn((("refund", 2),), mentions=4).to_dict())
+        >>> lazy = TermBaseline.from_dict(StoredJSON(raw))
+        >>> lazy.learn((), 0).to_dict().raw == raw, lazy.mentions, lazy.share("refund") > lazy.share("order")
+        (True, 4.0, True)
+        >>> lazy == TermBaseline.from_dict(orjson.loads(raw))
+        True
+        """
+        if isinstance(d, StoredJSON):
+            tb = object.__new__(cls)  # counts: parsed on first use (__getattr__)
+            object.__setattr__(tb, "_stored", d)
+            # ``{"c":{...},"m":<number>}``: the last ``,"m":`` is the total's (keys are quoted)
+            object.__setattr__(tb, "mentions", orjson.loads(d.raw[d.raw.rfind(b',"m":') + 5:-1]))
+            return tb
+        tb = cls(dict(d["c"]), d["m"])
+        if len(d) == 2:
+            object.__setattr__(tb, "_stored", d)
+        return tb
+
+    def __getattr__(self, name: str):
+        """The ``counts`` of a baseline read from its :class:`StoredJSON`, parsed on first use."""
+        stored = self.__dict__.get("_stored")
+        if name == "counts" and isinstance(stored, StoredJSON):
+            counts = dict(orjson.loads(stored.raw)["c"])
+            object.__setattr__(self, "counts", counts)
+            return counts
+        raise AttributeError(name)
+
+
+def _largest(counts: dict, k: int) -> list[tuple]:
+    """The ``k`` largest counts, ties by term: ``sorted(key=lambda kv: (-kv[1], kv[0]))[:k]``
+    without a Python call per term (by term, then a stable sort by count, largest first)."""
+    items = sorted(counts.items())
+    items.sort(key=itemgetter(1), reverse=True)
+    return items[:k]
 
 
 def _best_posts(posts: list[dict]) -> tuple[dict, ...]:
@@ -105,7 +173,7 @@ class Evidence:
         for t, n in terms:
             merged[t] = merged.get(t, 0) + n
         if len(merged) > MAX_TERMS:
-            merged = dict(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS])
+            merged = dict(_largest(merged, MAX_TERMS))
         return Evidence(self.mentions, self.negative, self.scored, self.duplicates, self.reach, self.posts, merged,
                         self.authors)
 

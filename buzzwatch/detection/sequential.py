@@ -49,6 +49,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from buzzwatch.detection.rounding import rounded
+
 LN10 = math.log(10.0)
 
 
@@ -168,8 +170,8 @@ class Cusums:
         return Cusums(since_ms=at_ms)
 
     def to_list(self) -> list:
-        return [round(self.negative, 4), round(self.share, 4), round(self.volume, 4), round(self.calm, 4),
-                self.start_ms, self.vstart_ms] + ([self.since_ms] if self.since_ms is not None else [])
+        return rounded((self.negative, self.share, self.volume, self.calm), 4) + [self.start_ms, self.vstart_ms] \
+            + ([self.since_ms] if self.since_ms is not None else [])
 
     @classmethod
     def from_list(cls, x: list | None) -> "Cusums":

@@ -49,6 +49,7 @@ from buzzwatch.detection.baseline import Baseline, BaselineParams
 from buzzwatch.detection.score import DetectorParams, Window, growth, window_signals
 from buzzwatch.detection.evidence import Evidence, TermBaseline, recent_posts
 from buzzwatch.detection.peaks import VolumePeaks
+from buzzwatch.detection.rounding import round_to
 from buzzwatch.detection.lifecycle import DEFAULT_PLAYBOOK, Lifecycle, LifecycleParams, make_event
 from buzzwatch.timeutil import MINUTE_MS, format_timestamp
 from buzzwatch.detection.sequential import LN10, Cusums, step_llr
@@ -169,7 +170,8 @@ class DetectorState:
     @classmethod
     def from_dict(cls, d: dict) -> "DetectorState":
         return cls(
-            baseline=Baseline.from_dict(d["b"]), ring=[list(r) for r in d["r"]], lifecycle=Lifecycle.from_dict(d["lc"]),
+            # ring rows are never changed in place (each interval makes a new ring)
+            baseline=Baseline.from_dict(d["b"]), ring=d["r"], lifecycle=Lifecycle.from_dict(d["lc"]),
             evidence=Evidence.from_dict(d["ev"]) if d["ev"] else None, recent_posts=d["rp"],
             terms=TermBaseline.from_dict(d["tb"]), sentiment_known=bool(d["sk"]), unusual_run=d["ux"],
             cusums=Cusums.from_list(d.get("cu")), spam=d.get("sp"), peaks=VolumePeaks.from_list(d.get("pk")),
@@ -180,7 +182,7 @@ class DetectorState:
         return {"b": self.baseline.to_dict(), "r": self.ring, "lc": self.lifecycle.to_dict(),
                 "ev": self.evidence.to_dict() if self.evidence else None, "rp": self.recent_posts,
                 "tb": self.terms.to_dict(), "sk": self.sentiment_known, "ux": self.unusual_run,
-                "cu": self.cusums.to_list(), "sp": self.spam, "pk": self.peaks.to_list(), "mr": round(self.mean_rate, 4)}
+                "cu": self.cusums.to_list(), "sp": self.spam, "pk": self.peaks.to_list(), "mr": round_to(self.mean_rate, 4)}
 
 
 def initial_state() -> dict:
@@ -211,10 +213,15 @@ def _sums(rows: list[list]) -> tuple[float, float, float, float, float]:
 
 
 def _last(ring: list[list], k: int, col: int) -> float:
-    return sum(r[col] for r in ring[-k:]) if k > 0 else 0.0
+    if k <= 0:
+        return 0.0
+    total = 0  # summed in ring order, as sum() would
+    for r in ring[-k:]:
+        total += r[col]
+    return total
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # private to one observe call: not frozen (a frozen init costs a call per field)
 class _Interval:
     """This interval as the detector counts it: people, not posts, against the expectation."""
 
@@ -229,7 +236,7 @@ class _Interval:
     usual_share: float
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Signals:
     cusums: Cusums
     score: float
@@ -243,10 +250,12 @@ def observe(config: DetectionConfig, state: dict, summary: MinuteSummary) -> tup
     st = DetectorState.from_dict(state)
     iv = _count(config, st, summary)
     sig = _signals(config, st, iv)
-    life, transitions, ev, cus, events = _lifecycle(config, st, iv, sig)
+    clean = organic(summary, iv.org)
+    rp = recent_posts(st.recent_posts, clean)
+    life, transitions, ev, cus, events = _lifecycle(config, st, iv, sig, clean, rp)
     spam_state, spam_events = _spam_step(config, st.spam, summary, iv.ring, iv.org, iv.minutes)
     base, terms, unusual_run, cus = _learn(config, st, iv, life, transitions, cus)
-    new = DetectorState(base, iv.ring, life, ev, recent_posts(st.recent_posts, organic(summary, iv.org)), terms,
+    new = DetectorState(base, iv.ring, life, ev, rp, terms,
                         iv.sentiment_known, unusual_run, cus, spam_state, *_volume_records(config, st, iv))
     onset = sig.cusums.start_ms if sig.cusums.start_ms is not None else summary.start_ms
     assessment = Assessment(
@@ -272,7 +281,9 @@ def _count(config: DetectionConfig, st: DetectorState, summary: MinuteSummary) -
     org = split(summary, usual_rpm, config.spam, running_spam.texts if running_spam else ())
     reach = summary.reach if not org.spam else int(summary.reach * org.mentions / max(summary.mentions, 1))
     row = [summary.start_ms, org.mentions, org.negative, org.scored, round(expected, 4), reach, org.spam]
-    ring = ([r + [0] * (len(row) - len(r)) for r in st.ring] + [row])[-_ring_size(minutes):]  # older rows: no spam column
+    ring = st.ring[-(_ring_size(minutes) - 1):] if _ring_size(minutes) > 1 else []
+    ring = [r if len(r) == len(row) else r + [0] * (len(row) - len(r)) for r in ring]  # older rows: no spam column
+    ring.append(row)
     return _Interval(summary, minutes, expected, org, reach, ring, warm=base.minutes >= config.warmup_minutes,
                      sentiment_known=st.sentiment_known or org.scored > 0,
                      usual_share=base.negative_share(config.baseline.share_prior, config.baseline.share_prior_weight))
@@ -348,17 +359,17 @@ def _volume_records(config: DetectionConfig, st: DetectorState, iv: _Interval) -
     return st.peaks.add(iv.summary.start_ms, rates, config.detector.record_days), rates[1]
 
 
-def _lifecycle(config: DetectionConfig, st: DetectorState, iv: _Interval, sig: _Signals):
+def _lifecycle(config: DetectionConfig, st: DetectorState, iv: _Interval, sig: _Signals, clean: MinuteSummary,
+               rp: list[dict]):
     """Step 4: lifecycle transitions, each a JSON event with its evidence; a resolved episode
-    starts the evidence afresh."""
+    starts the evidence afresh (``clean``: the interval without its spam; ``rp``: the recent
+    worst posts, this interval's included)."""
     summary, cus = iv.summary, sig.cusums
     onset = cus.start_ms if cus.start_ms is not None else summary.start_ms
     calm = cus.calm / LN10 >= config.lifecycle.resolve_score * 0.999
     life, transitions = st.lifecycle.step(config.lifecycle, brand=summary.brand, severity=sig.severity,
                                           score=sig.score, end_ms=summary.end_ms, length_ms=summary.length_ms,
                                           onset_ms=onset, calm=calm)
-    clean = organic(summary, iv.org)
-    rp = recent_posts(st.recent_posts, clean)
     ev = st.evidence
     if any(kind == "opened" for kind, _ in transitions):
         ev = Evidence.new(rp)

@@ -144,8 +144,9 @@ class AggregateStage:
     def __init__(self, config: CoreConfig, kv: KV | None = None,
                  partition_of: Callable[[str], int] = lambda brand: 0,
                  on_load: Callable[[str, BrandState], None] | None = None):
-        from buzzwatch.detection.step import initial_state
+        from buzzwatch.detection.step import initial_state, observe
 
+        self._observe = observe
         self.config = config
         self.detection = config.detection()
         self._initial_detector = initial_state
@@ -259,16 +260,28 @@ class AggregateStage:
         run detection on each, in event-time order."""
         if watermark_ms is None:
             return []
-        from buzzwatch.detection.step import observe
-
+        summaries = state.buckets.close_until(watermark_ms - self.lateness_ms)
+        if not summaries:
+            return []
+        observe = self._observe
         out = []
-        for summary in state.buckets.close_until(watermark_ms - self.lateness_ms):
-            state.detector, assessment, events = observe(self.detection, state.detector, summary)
-            events = list(events)
-            answer = follow_answer(state.last, summary, events)
-            if answer is not None:
-                events.append(answer)
-            out.append(ClosedMinute(summary, assessment, events))
+        # The detector state is parsed once and serialised once however many minutes close (a
+        # backlog, a replay, a batch spanning minutes): ``observe`` returns a JSON-ready dict of
+        # already rounded values, which the next minute reads as it would read its JSON.
+        detector = state.detector_for_step()
+        observed = False
+        try:
+            for summary in summaries:
+                detector, assessment, events = observe(self.detection, detector, summary)
+                observed = True
+                events = list(events)
+                answer = follow_answer(state.last, summary, events)
+                if answer is not None:
+                    events.append(answer)
+                out.append(ClosedMinute(summary, assessment, events))
+        finally:  # a failing minute keeps what the minutes before it learnt, as one by one would
+            if observed:
+                state.detector = detector
         if out:
             a = out[-1].assessment
             state.last = {

@@ -48,9 +48,11 @@ from typing import Any, Iterable, Protocol
 
 import orjson
 
+from buzzwatch.detection.evidence import StoredJSON, stored_json_fragment
 from buzzwatch.stages.buckets import BrandBuckets, IdLog, OpenMinute, ID_CHUNK
 
 STATE_VERSION = 2
+_TERMS_OPEN, _TERMS_CLOSE = b',"tb":{"c":{', b'},"sk":'  # the detector state's term baseline
 MAX_VALUE_BYTES = 64 * 1024
 SEP = b"\x00"
 
@@ -133,7 +135,26 @@ class BrandState:
 
     @detector.setter
     def detector(self, value: dict[str, Any]) -> None:
-        self.detector_json = compact_bytes(orjson.dumps(value))
+        self.detector_json = compact_bytes(orjson.dumps(value, default=stored_json_fragment))
+
+    def detector_for_step(self) -> dict[str, Any]:
+        """The detector state for detection steps (assign the result back), its term baseline
+        left as its JSON (:class:`~buzzwatch.detection.evidence.StoredJSON`): half of a warm
+        brand's state, parsed only if the step reads or learns it (a silent minute does not).
+
+        The term baseline's value is found in the bytes: ``,"tb":{"c":{`` opens it and
+        ``},"sk":`` closes it, and neither can occur elsewhere (a quote inside a JSON string is
+        escaped; no other object has a key ``tb`` holding an object). A state of another layout
+        is parsed whole."""
+        raw = self.detector_json
+        start = raw.find(_TERMS_OPEN)
+        end = raw.find(_TERMS_CLOSE, start) if start >= 0 else -1
+        if end < 0:
+            return orjson.loads(raw)
+        start += len(_TERMS_OPEN) - len(b'{"c":{')
+        d = orjson.loads(raw[:start] + b"null" + raw[end + 1:])
+        d["tb"] = StoredJSON(raw[start:end + 1])
+        return d
 
     @classmethod
     def new(cls, brand: str, dedupe_horizon_minutes: int = 2, detector: dict | None = None) -> "BrandState":

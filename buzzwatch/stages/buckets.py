@@ -38,7 +38,7 @@ from buzzwatch.hashing import hash64
 from buzzwatch.timeutil import HOUR_MS
 
 from buzzwatch.contract.scored import ScoredMention
-from buzzwatch.stages.sketches import DistinctCounter, capped_counts
+from buzzwatch.stages.sketches import DistinctCounter, capped_counts, top_items
 from buzzwatch.stages.summary import MINUTE_MS, MinuteSummary, TopPost
 
 TOP_POSTS = 5
@@ -275,8 +275,7 @@ class OpenMinute:
         )
 
 
-def _top_items(counts: dict, k: int) -> list[tuple]:
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+_top_items = top_items  # the k largest counts, ties by key
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,12 +387,12 @@ class BrandBuckets:
         start = self.closed_until_ms
         while start + MINUTE_MS <= until_ms:
             bucket = self.open.pop(start, None)
-            if bucket is None:
-                bucket = OpenMinute(start)
+            if bucket is None:  # a silent minute: what an empty OpenMinute sums up to
+                summary = MinuteSummary(self.brand, start, 0)
             else:
                 self._dropped_minutes.append(start)
                 self._touched.discard(start)
-            summary = bucket.summary(self.brand)
+                summary = bucket.summary(self.brand)
             self._remember(summary)
             out.append(summary)
             start += MINUTE_MS
