@@ -42,6 +42,8 @@ class FakeConsumer:
         self.sought_back = []
 
     _refetch_skipped = SafeConsumer._refetch_skipped
+    _note_fetched = SafeConsumer._note_fetched
+    _head_fetched = None
 
     async def getmany(self, timeout):
         batch = self.batches.pop(0)
@@ -94,6 +96,33 @@ class FakeConsumer:
 def drain(consumer):
     asyncio.run(SafeConsumer._drain_messages(consumer, SimpleNamespace(_stopped=SimpleNamespace(is_set=lambda: False))))
     return consumer
+
+
+def committing(committed: int, acked: list[int], *, head_fetched: bool) -> SafeConsumer:
+    """A consumer in the state Faust's commit reads: committed offset, acked offsets, gaps."""
+    c = object.__new__(SafeConsumer)
+    c._committed_offset = defaultdict(lambda: None, {TP: committed})
+    c._acked = defaultdict(list, {TP: list(acked)})
+    c._acked_index = defaultdict(set, {TP: set(acked)})
+    c._gap = defaultdict(lambda: None)
+    if head_fetched:
+        c._note_fetched(TP, committed)
+    return c
+
+
+def test_a_fetched_record_never_acked_at_the_head_is_not_committed_past():
+    # committed 96 (the next offset to read): 96 was fetched, then lost on its way to the
+    # agents; 97 and 98 were processed. Faust alone would commit 99 and lose 96.
+    assert committing(96, [97, 98], head_fetched=True)._new_offset(TP) is None
+
+
+def test_an_offset_absent_from_the_log_at_the_head_is_still_committed_past():
+    # 96 never came back from a fetch (a transaction marker, say): Faust's tolerance of one stands
+    assert committing(96, [97, 98], head_fetched=False)._new_offset(TP) == 99
+
+
+def test_a_partition_with_its_head_acked_commits_as_faust_does():
+    assert committing(96, [96, 97, 98], head_fetched=True)._new_offset(TP) == 99
 
 
 def test_records_handed_to_the_streams_are_marked_read():
