@@ -45,13 +45,23 @@ class SafeConsumer(aiokafka_driver.Consumer):
     _sought: dict | None = None  # partition -> number of seeks done on it
     _head_fetched: dict | None = None  # partition -> its committed offset, once a fetch returned that record
 
+    _first_fetched: dict | None = None  # partition never committed -> lowest offset fetched since its last seek
+
     def _note_fetched(self, tp, offset: int) -> None:
-        """Remember that the record at the partition's committed offset exists in the log."""
+        """Remember the partition's head record when a fetch returns it: the record at the
+        committed offset, or, for a partition this group never committed (a first start), the
+        lowest offset fetched since the partition's last seek."""
         committed = getattr(self, "_committed_offset", {}).get(tp)
-        if committed is not None and offset == committed:
-            if self._head_fetched is None:
-                self._head_fetched = {}
-            self._head_fetched[tp] = offset
+        if committed is not None:
+            if offset == committed:
+                if self._head_fetched is None:
+                    self._head_fetched = {}
+                self._head_fetched[tp] = offset
+            return
+        if self._first_fetched is None:
+            self._first_fetched = {}
+        if offset < self._first_fetched.get(tp, offset + 1):
+            self._first_fetched[tp] = offset
 
     def ack(self, message) -> bool:
         """Faust's ack, except that a message of an earlier consumer generation, or acked while
@@ -89,9 +99,12 @@ class SafeConsumer(aiokafka_driver.Consumer):
         last commit (crash-only, at-least-once)."""
         committed = self._committed_offset.get(tp)
         acked = self._acked.get(tp)
-        if (committed is not None and acked and (self._head_fetched or {}).get(tp) == committed
-                and min(acked) > committed):
-            return None
+        if acked:
+            head = committed if (self._head_fetched or {}).get(tp) == committed else None
+            if committed is None:  # never committed: Faust has no head check at all
+                head = (self._first_fetched or {}).get(tp)
+            if head is not None and min(acked) > head:
+                return None
         return super()._new_offset(tp)
 
     def _new_consumer_thread(self):
@@ -102,6 +115,7 @@ class SafeConsumer(aiokafka_driver.Consumer):
             self._sought = {}
         for tp in partitions:
             self._sought[tp] = self._sought.get(tp, 0) + 1
+            (self._first_fetched or {}).pop(tp, None)  # the head is what the seek fetches next
 
     async def perform_seek(self) -> None:
         try:
@@ -164,7 +178,6 @@ class SafeConsumer(aiokafka_driver.Consumer):
                 if self.should_stop:
                     continue
                 async for tp, message in batch:
-                    self._note_fetched(tp, message.offset)
                     since_yield += 1
                     if since_yield > 100:
                         await asyncio.sleep(0)
@@ -179,6 +192,7 @@ class SafeConsumer(aiokafka_driver.Consumer):
                         # sure of after the batch: see _refetch_skipped)
                         skipped[tp] = min(skipped.get(tp, message.offset), message.offset)
                         continue
+                    self._note_fetched(tp, message.offset)  # not stale: fetched from where we stand
                     offset, last = message.offset, read_offset[tp]
                     if last is not None and offset < last:
                         continue  # already handed over (a refetch after a seek)

@@ -43,7 +43,7 @@ class FakeConsumer:
 
     _refetch_skipped = SafeConsumer._refetch_skipped
     _note_fetched = SafeConsumer._note_fetched
-    _head_fetched = None
+    _head_fetched = _first_fetched = None
 
     async def getmany(self, timeout):
         batch = self.batches.pop(0)
@@ -98,7 +98,7 @@ def drain(consumer):
     return consumer
 
 
-def committing(committed: int, acked: list[int], *, head_fetched: bool) -> SafeConsumer:
+def committing(committed: int | None, acked: list[int], *, head_fetched: bool) -> SafeConsumer:
     """A consumer in the state Faust's commit reads: committed offset, acked offsets, gaps."""
     c = object.__new__(SafeConsumer)
     c._committed_offset = defaultdict(lambda: None, {TP: committed})
@@ -119,6 +119,16 @@ def test_a_fetched_record_never_acked_at_the_head_is_not_committed_past():
 def test_an_offset_absent_from_the_log_at_the_head_is_still_committed_past():
     # 96 never came back from a fetch (a transaction marker, say): Faust's tolerance of one stands
     assert committing(96, [97, 98], head_fetched=False)._new_offset(TP) == 99
+
+
+def test_a_partition_never_committed_is_not_committed_past_its_first_fetched_record():
+    # a first start (no commit yet): Faust has no head check at all and would commit 3
+    assert committing(None, [1, 2], head_fetched=False)._new_offset(TP) == 3  # nothing known fetched
+    c = committing(None, [1, 2], head_fetched=False)
+    c._note_fetched(TP, 0)
+    assert c._new_offset(TP) is None  # record 0 was fetched and is not acked
+    c._bump([TP])  # a seek: the head is what it fetches next
+    assert c._new_offset(TP) == 3
 
 
 def test_a_partition_with_its_head_acked_commits_as_faust_does():
