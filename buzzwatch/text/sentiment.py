@@ -48,6 +48,38 @@ class Sentiment:
     label: str  # one of LABELS
 
 
+
+def _punctuation_emphasis(text: str) -> float:
+    """VADER's (and VADER-FR's) emphasis of up to four '!' and more than one '?'."""
+    ep_count = text.count("!")
+    if ep_count > 4:
+        ep_count = 4
+    qm_count = text.count("?")
+    qm_amplifier = 0
+    if qm_count > 1:
+        qm_amplifier = qm_count * 0.18 if qm_count <= 3 else 0.96
+    return ep_count * 0.292 + qm_amplifier
+
+
+def _polarity(sentiments: list, punct_emph_amplifier: float, compound: float) -> dict[str, float]:
+    """The end of VADER's and VADER-FR's ``score_valence`` (the same code in both libraries):
+    the neg / neu / pos proportions, with the punctuation emphasis on the stronger side."""
+    pos_sum = 0.0
+    neg_sum = 0.0
+    neu_count = sentiments.count(0)  # (0, 0.0 and -0.0 alike, as the libraries' == 0)
+    for score in sentiments:
+        if score > 0:
+            pos_sum += (float(score) + 1)
+        elif score < 0:
+            neg_sum += (float(score) - 1)
+    if pos_sum > math.fabs(neg_sum):
+        pos_sum += punct_emph_amplifier
+    elif pos_sum < math.fabs(neg_sum):
+        neg_sum -= punct_emph_amplifier
+    total = pos_sum + math.fabs(neg_sum) + neu_count
+    return {"neg": round(math.fabs(neg_sum / total), 3), "neu": round(math.fabs(neu_count / total), 3),
+            "pos": round(math.fabs(pos_sum / total), 3), "compound": round(compound, 4)}
+
 def label_for(compound: float, neg_threshold: float, pos_threshold: float) -> str:
     """The label of a compound score: <= neg_threshold negative, >= pos_threshold positive.
 
@@ -117,34 +149,12 @@ def _english_class():
             if not sentiments:
                 return {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
             sum_s = float(sum(sentiments))
-            ep_count = text.count("!")
-            if ep_count > 4:
-                ep_count = 4
-            qm_count = text.count("?")
-            qm_amplifier = 0
-            if qm_count > 1:
-                qm_amplifier = qm_count * 0.18 if qm_count <= 3 else 0.96
-            punct_emph_amplifier = ep_count * 0.292 + qm_amplifier
+            punct_emph_amplifier = _punctuation_emphasis(text)
             if sum_s > 0:
                 sum_s += punct_emph_amplifier
             elif sum_s < 0:
                 sum_s -= punct_emph_amplifier
-            compound = v.normalize(sum_s)
-            pos_sum = 0.0
-            neg_sum = 0.0
-            neu_count = sentiments.count(0)  # (0, 0.0 and -0.0 alike, as VADER's == 0)
-            for score in sentiments:
-                if score > 0:
-                    pos_sum += (float(score) + 1)
-                elif score < 0:
-                    neg_sum += (float(score) - 1)
-            if pos_sum > math.fabs(neg_sum):
-                pos_sum += punct_emph_amplifier
-            elif pos_sum < math.fabs(neg_sum):
-                neg_sum -= punct_emph_amplifier
-            total = pos_sum + math.fabs(neg_sum) + neu_count
-            return {"neg": round(math.fabs(neg_sum / total), 3), "neu": round(math.fabs(neu_count / total), 3),
-                    "pos": round(math.fabs(pos_sum / total), 3), "compound": round(compound, 4)}
+            return _polarity(sentiments, punct_emph_amplifier, v.normalize(sum_s))
 
     def _negation_check(lows, start_i, i, valence):
         """VADER's ``_negation_check`` on the lowercase words (start_i < i always holds)."""
@@ -223,14 +233,7 @@ def _french_class():
             if not sentiments:
                 return {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
             sum_s = float(sum(sentiments))
-            ep_count = text.count("!")
-            if ep_count > 4:
-                ep_count = 4
-            qm_count = text.count("?")
-            qm_amplifier = 0
-            if qm_count > 1:
-                qm_amplifier = qm_count * 0.18 if qm_count <= 3 else 0.96
-            punct_emph_amplifier = ep_count * 0.292 + qm_amplifier + self._amplify_sp(text)
+            punct_emph_amplifier = _punctuation_emphasis(text) + self._amplify_sp(text)
             uc_amplifier = self._amplify_uc(text)
             if sum_s > 0:
                 sum_s += punct_emph_amplifier
@@ -242,22 +245,7 @@ def _french_class():
                     sum_s -= uc_amplifier
             else:
                 sum_s -= 0.5 * punct_emph_amplifier
-            compound = v.normalize(sum_s)
-            pos_sum = 0.0
-            neg_sum = 0.0
-            neu_count = sentiments.count(0)  # (0, 0.0 and -0.0 alike, as VADER-FR's == 0)
-            for score in sentiments:
-                if score > 0:
-                    pos_sum += (float(score) + 1)
-                elif score < 0:
-                    neg_sum += (float(score) - 1)
-            if pos_sum > math.fabs(neg_sum):
-                pos_sum += punct_emph_amplifier
-            elif pos_sum < math.fabs(neg_sum):
-                neg_sum -= punct_emph_amplifier
-            total = pos_sum + math.fabs(neg_sum) + neu_count
-            return {"neg": round(math.fabs(neg_sum / total), 3), "neu": round(math.fabs(neu_count / total), 3),
-                    "pos": round(math.fabs(pos_sum / total), 3), "compound": round(compound, 4)}
+            return _polarity(sentiments, punct_emph_amplifier, v.normalize(sum_s))
 
         @staticmethod
         def _amplify_sp(text):
