@@ -261,6 +261,8 @@ def drain(ws, bootstrap: str, group: str, topics: list[str], total: int, timeout
                 scored_target = offsets(bootstrap, group, scored)[1]
             if caught_up(offsets(bootstrap, group, scored)[0], scored_target):
                 d.drained = time.perf_counter()
+                if any(n.startswith("consumed counter says") for n in d.notes):
+                    d.notes.append(f"consumed counter at the end of the drain: {consumed(ws):,.0f}")
                 committed, end = offsets(bootstrap, group, raw)
                 if not caught_up(committed, end):
                     d.notes.append(f"raw offsets not all committed when drained: committed {committed}, end {end}")
