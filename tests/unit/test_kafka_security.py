@@ -252,3 +252,22 @@ def test_a_failing_webhook_delivery_never_shows_its_url(caplog):
 
     assert asyncio.run(deliver()) is False
     assert SECRET not in caplog.text + repr(sink) + str(sink)
+
+
+def test_the_access_probe_keeps_a_refused_connection_s_late_callbacks_quiet():
+    """The probe's refusal is one clear sentence: aiokafka's read-task callback failing on the
+    same refused connection while the loop shuts down prints nothing more; anything else does."""
+    from streams.kafka_access import _quiet_connection_errors
+
+    seen = []
+
+    class Loop:
+        def default_exception_handler(self, context):
+            seen.append(context["exception"])
+
+    for exc in (ssl.SSLError(1, "tlsv13 alert certificate required"), ConnectionResetError(), RuntimeError("Event loop is closed")):
+        _quiet_connection_errors(Loop(), {"message": "Exception in callback", "exception": exc})
+    assert seen == []
+    odd = ValueError("a bug")
+    _quiet_connection_errors(Loop(), {"message": "Exception in callback", "exception": odd})
+    assert seen == [odd]
