@@ -28,6 +28,7 @@ from buzzwatch.stages.brandstore import BrandState, states_from_items
 from buzzwatch.offline.alertdiff import alert_keys
 from buzzwatch.config import CoreConfig, read_toml
 from buzzwatch.contract.mention import REASONS, Rejection, parse_mention
+from buzzwatch.contract.scored import decode_scored
 from buzzwatch.timeutil import format_timestamp
 from buzzwatch.offline.pipeline import run_offline
 from buzzwatch.oncall.book import CLOCK_EVENTS
@@ -103,13 +104,14 @@ class Worker:
         self.proc: subprocess.Popen | None = None
         self.starts = 0
         self.supervised = 0  # restarts after an exit with code 70
+        self.module = "streams.cli"  # what `buzzwatch worker` runs (a test may swap in a faulty one)
 
     def start(self) -> "Worker":
         self.starts += 1
         log = self.log_path.open("ab")
         log.write(f"\n===== start {self.starts} =====\n".encode())
         log.flush()
-        self.proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warn"],
+        self.proc = subprocess.Popen([sys.executable, "-m", self.module, "worker", "--loglevel", "warn"],
                                      env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         return self
@@ -191,6 +193,19 @@ def live(tmp_path, kafka_bootstrap):
         def totals(self) -> dict[str, tuple[int, int]]:
             return {b: totals(s) for b, s in self.states().items() if totals(s)[0]}
 
+        def where_lost(self, rows) -> str:
+            """For a total that came out short: the raw mentions that never reached the scored
+            topic (lost before or in the ingest) against those that did (lost after it)."""
+            raw = {orjson.loads(v)["id"] for _, v in rows}
+            scored = set()
+            for r in read_topic(self.bootstrap, f"{prefix}{self.app_id}.mentions.scored", timeout_s=60):
+                decoded = decode_scored(r.value)
+                if isinstance(decoded, list):
+                    scored.update(m.id for m in decoded)
+            missing = sorted(raw - scored)
+            return (f"{len(missing)} of {len(raw)} raw mentions never reached the scored topic "
+                    f"(lost before the aggregate): {missing[:20]}; otherwise lost in the aggregate")
+
         def alerts(self) -> list[dict]:
             """The detector's lifecycle events (the on-call clock's reminders, also on the topic,
             are proven equal to a replay's in test_oncall_clock)."""
@@ -265,7 +280,7 @@ def test_kill_9_five_times_and_sigterm_once_loses_and_doubles_nothing(live):
     w.start()
     live.caught_up(w, END)
 
-    assert live.totals() == expected_totals
+    assert live.totals() == expected_totals, live.where_lost(rows)
     events = live.alerts()
     assert alert_keys(events) == expected_events
     assert any(e["event"] == "opened" and e["brand"] == "Acme" for e in events)
@@ -306,7 +321,40 @@ def test_a_second_worker_joins_and_leaves_with_exact_totals_and_no_stale_gauges(
     exported = {dict(k[1])["brand"] for k in samples if k[0] == "buzzwatch_brand_mentions_per_minute"}
     assert exported == set(BRANDS)  # the survivor took every brand back, gauges included
 
-    assert live.totals() == expected_totals
+    assert live.totals() == expected_totals, live.where_lost(rows)
+    assert alert_keys(live.alerts()) == expected_events
+
+
+@pytest.mark.timeout(300)
+def test_a_table_recovery_that_reads_nothing_ends_the_worker_and_the_restart_recovers(live):
+    """CI saw a worker whose recovery read nothing from its changelogs for minutes after a
+    second worker joined. Here the consumer never resumes its changelog partitions: the worker
+    must exit 70 after ``stall_exit_s`` saying why and where its tasks waited, and the normal
+    worker started in its place (the supervisor) recovers the state and finishes exactly."""
+    rows = spread(traffic(seed=8)) + tail("r")
+    expected_totals, expected_events, _ = offline_expectation(live.config, rows)
+    first, second = chunks(rows[:-len(tail("r"))], 2)
+    w = live.worker("r")
+    live.produce(first)
+    w.start()
+    w.wait(live.no_lag, "the worker caught up", timeout=180)
+    assert w.stop() == 0  # the changelogs now hold its state: the next start must read them
+
+    live.produce(second + tail("r"))
+    w.module = "tests.integration.stalled_recovery_worker"
+    started = time.monotonic()
+    w.start()
+    assert w.proc.wait(timeout=STALL_EXIT_S + 90) == 70
+    assert time.monotonic() - started >= STALL_EXIT_S  # not before the recovery was silent that long
+    log = w.log_path.read_text(errors="replace")
+    assert "table recovery stalled: no changelog record read for" in log
+    assert "brand_state-changelog" in log.split("table recovery stalled", 1)[1].split("\n", 1)[0]
+    assert "Tasks at the stall:" in log
+
+    w.module = "streams.cli"
+    w.start()
+    live.caught_up(w, END, brands=BRANDS)
+    assert live.totals() == expected_totals, live.where_lost(rows)
     assert alert_keys(live.alerts()) == expected_events
 
 

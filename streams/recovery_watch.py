@@ -1,0 +1,121 @@
+"""Find a table recovery that stopped reading its changelogs, and end the worker (code 70).
+
+Why this exists: CI saw a worker whose recovery, after a second worker joined the group, read
+nothing from three of its changelog partitions for more than two minutes (Faust's own warning,
+"No event received for active tp ... since recovery start", every five seconds) while the
+partitions held records to read. Faust 0.15.3 waits for such a recovery for ever; the worker
+then owns brands it never processes: their raw partitions are not read, their gauges are
+gone, their alerts never come. ``streams.commit_watch`` does not see it (Faust commits nothing
+during a recovery, so that rule pauses), and the cause was not found in the logs at hand.
+
+A restarted worker reads the changelogs from the start, so the worker applies the same
+crash-only answer as the commit rule: when a recovery has changelog records left to read and
+read none of them for ``stall_exit_s``, it exits with code 70 (the supervisor restarts it). A
+healthy recovery reads thousands of records a second from the local broker (10,000 brands'
+state took 20-35 s, reading all the time: bench/run_bench.py --only memory), so a silence of
+that length is a stall, not slowness. Before leaving it logs what each asyncio task was waiting
+on, which is what the next investigation needs.
+
+`RecoveryWatch` is the rule alone (plain values in, a verdict out), unit-tested directly;
+`register` feeds it Faust's recovery counters from a timer.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class StalledRecovery:
+    remaining: Mapping  # changelog partition -> records still to read
+    silent_for_s: float
+
+    def describe(self) -> str:
+        behind = ", ".join(f"{tp}: {n}" for tp, n in sorted(self.remaining.items(), key=str) if n > 0)
+        return f"no changelog record read for {self.silent_for_s:.0f} s with records left to read ({behind})"
+
+
+@dataclass
+class RecoveryWatch:
+    """Is a recovery that has records left to read still reading them?
+
+    ``observe`` is called periodically. Progress is any change of the records left per
+    partition (one record read moves one count); a recovery that ends, or has nothing left to
+    read, drops the clock."""
+
+    after_s: float
+    _since: float | None = None
+    _last: dict | None = None
+
+    def observe(self, now: float, *, recovering: bool, remaining: Mapping) -> StalledRecovery | None:
+        left = {tp: n for tp, n in remaining.items() if n and n > 0}
+        if not recovering or not left or not self.after_s:
+            self._since = self._last = None
+            return None
+        if left != self._last:
+            self._since, self._last = now, left
+            return None
+        if now - self._since >= self.after_s:
+            return StalledRecovery(dict(left), now - self._since)
+        return None
+
+
+def task_stacks(innermost: int = 4) -> str:
+    """One line per pending asyncio task: its name and the innermost frames of the chain of
+    awaits it sits in (``Task.get_stack`` shows only the outermost coroutine of a suspended
+    task, so the chain is walked through ``cr_await``). Read after a stall: the task that should
+    have run and the await it sits on."""
+    import asyncio
+
+    lines = []
+    for task in asyncio.all_tasks():
+        frames, awaited = [], task.get_coro()
+        while awaited is not None and len(frames) < 64:
+            frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None) \
+                or getattr(awaited, "ag_frame", None)
+            if frame is not None:
+                frames.append(frame)
+            awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None) \
+                or getattr(awaited, "ag_await", None)
+        where = " > ".join(f"{f.f_code.co_name} ({f.f_code.co_filename.rsplit('/', 1)[-1]}:{f.f_lineno})"
+                           for f in frames[-innermost:]) or "not started"
+        lines.append(f"{task.get_name()}: {where}")
+    return "\n".join(sorted(lines))
+
+
+def register(app, *, after_s: float, interval_s: float = 5.0) -> RecoveryWatch:
+    """Check every ``interval_s`` from the first partition assignment on, and exit the worker
+    (code 70, no commit) when its table recovery has records left to read and read none for
+    ``after_s`` (see the module docstring).
+
+    Not an ``app.timer``: Faust starts timers only after the first recovery has completed, and
+    a first recovery can stall too (the test starts a worker whose recovery never reads)."""
+    import asyncio
+
+    from streams.faust_util import EXIT_UNEXPECTED, exit_at_once
+
+    watch = RecoveryWatch(after_s=after_s)
+    started: list = []
+
+    def check() -> None:
+        recovery = app.tables.recovery
+        stalled = watch.observe(time.monotonic(), recovering=bool(recovery.in_recovery),
+                                remaining=dict(recovery.active_remaining()))
+        if stalled:
+            exit_at_once(EXIT_UNEXPECTED, lambda: app.log.critical(
+                "table recovery stalled: %s; exiting so that the restarted worker reads the changelogs "
+                "again. Tasks at the stall:\n%s", stalled.describe(), task_stacks()))
+
+    async def check_until_stopped() -> None:
+        while not app.should_stop:
+            await asyncio.sleep(interval_s)
+            check()
+
+    @app.on_partitions_assigned.connect
+    async def _start_checking(app, assigned, **kwargs) -> None:  # noqa: ARG001
+        if not started:
+            started.append(app.add_future(check_until_stopped()))
+
+    return watch
