@@ -68,6 +68,8 @@ def task_stacks(innermost: int = 4) -> str:
     task, so the chain is walked through ``cr_await``). Read after a stall: the task that should
     have run and the await it sits on."""
     import asyncio
+    import gc
+    import inspect
 
     lines = []
     for task in asyncio.all_tasks():
@@ -77,12 +79,32 @@ def task_stacks(innermost: int = 4) -> str:
                 or getattr(awaited, "ag_frame", None)
             if frame is not None:
                 frames.append(frame)
-            awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None) \
-                or getattr(awaited, "ag_await", None)
+                awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None) \
+                    or getattr(awaited, "ag_await", None)
+            else:  # an ``async for`` step: the generator it drives is only reachable through gc
+                awaited = next((r for r in gc.get_referents(awaited) if inspect.isasyncgen(r)), None)
         where = " > ".join(f"{f.f_code.co_name} ({f.f_code.co_filename.rsplit('/', 1)[-1]}:{f.f_lineno})"
                            for f in frames[-innermost:]) or "not started"
         lines.append(f"{task.get_name()}: {where}")
     return "\n".join(sorted(lines))
+
+
+def consumer_state(app) -> str:
+    """The consumer's flow flags and where each stalled changelog partition stands in its
+    fetch sets (a partition missing from the active set is never fetched)."""
+    consumer = app.consumer
+    active = getattr(consumer, "_active_partitions", None) or set()
+    paused = getattr(consumer, "_paused_partitions", None) or set()
+    buffered = getattr(consumer, "_buffered_partitions", None) or set()
+    places = []
+    for tp, left in sorted(dict(app.tables.recovery.active_remaining()).items(), key=str):
+        if left and left > 0:
+            where = [name for name, tps in (("active", active), ("paused", paused), ("buffered", buffered)) if tp in tps]
+            places.append(f"{tp.topic}/{tp.partition}: {'+'.join(where) or 'in no fetch set'}")
+    return (f"flow_active={getattr(consumer, 'flow_active', None)} "
+            f"can_resume_flow={consumer.can_resume_flow.is_set()} "
+            f"flow_control_active={app.flow_control.is_active()} "
+            f"generation={app.consumer_generation_id}; " + "; ".join(places))
 
 
 def register(app, *, after_s: float, interval_s: float = 5.0) -> RecoveryWatch:
@@ -106,7 +128,8 @@ def register(app, *, after_s: float, interval_s: float = 5.0) -> RecoveryWatch:
         if stalled:
             exit_at_once(EXIT_UNEXPECTED, lambda: app.log.critical(
                 "table recovery stalled: %s; exiting so that the restarted worker reads the changelogs "
-                "again. Tasks at the stall:\n%s", stalled.describe(), task_stacks()))
+                "again. Consumer: %s. Tasks at the stall:\n%s", stalled.describe(), consumer_state(app),
+                task_stacks()))
 
     async def check_until_stopped() -> None:
         while not app.should_stop:

@@ -116,7 +116,7 @@ class Settings:
     data_dir: Path = Path(".cache/buzzwatch/worker")
     notify_max_age_s: float = 86_400.0  # older lifecycle events are not paged (e.g. after a rebuild)
     session_timeout_s: float = 10.0  # a crashed worker's partitions are reassigned after this
-    stall_exit_s: float = 120.0  # records waiting on a raw partition, none processed this long: exit (0: never)
+    stall_exit_s: float = 120.0  # a raw partition, a commit or a table recovery stalled this long: exit 70 (0: never)
     instance_id: str | None = None  # static group membership (KIP-345): unique per worker
     stop_timeout_s: float = 20.0  # a stop not finished this long after it began: exit 75, no commit (0: never)
     # on-call loop ([oncall] deployment keys, see ONCALL_KEYS)

@@ -72,3 +72,24 @@ def test_the_task_dump_names_each_task_and_where_it_waits():
     dump = asyncio.run(main())
     assert "recovery-like: stuck_on_a_queue (test_recovery_watch.py:" in dump
     assert "> get (queues.py:" in dump  # the await it sits on, inside the queue
+
+
+def test_the_task_dump_follows_an_async_for_into_the_generator_it_drives():
+    """The fetch loop sits in ``async for ... in getmany()``: the dump must show where inside."""
+    async def batches(queue):
+        yield await queue.get()
+
+    async def fetch_loop(queue):
+        async for _ in batches(queue):
+            pass
+
+    async def main():
+        task = asyncio.create_task(fetch_loop(asyncio.Queue()), name="fetcher-like")
+        await asyncio.sleep(0)
+        dump = task_stacks(innermost=8)
+        task.cancel()
+        return dump
+
+    line = next(x for x in asyncio.run(main()).splitlines() if x.startswith("fetcher-like:"))
+    assert "fetch_loop (test_recovery_watch.py:" in line and "> batches (test_recovery_watch.py:" in line
+    assert "> get (queues.py:" in line
