@@ -87,13 +87,13 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
     async def refresh_watermarks() -> None:
         """Re-send markers; a partition caught up and silent for ``idle_partition_s`` is idle."""
         idle_after = settings.core.pipeline.idle_partition_s
-        mine = sorted(tp.partition for tp in app.consumer.assignment() if tp.topic == source.get_topic_name())
-        if not mine:
+        name = source.get_topic_name()
+        owned = {tp.partition: tp for tp in app.consumer.assignment() if tp.topic == name}
+        if not owned:
             return
         now = time.time()
         idle = set()
-        for p in mine:
-            tp = next(tp for tp in app.consumer.assignment() if tp.topic == source.get_topic_name() and tp.partition == p)
+        for p, tp in sorted(owned.items()):
             try:
                 high = app.consumer.highwater(tp)
             except Exception:  # noqa: BLE001 - not known yet: not idle
@@ -104,7 +104,10 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
                 # dropped by the consumer move its position but were never processed.
                 done = committed_offsets(app).get(tp)
             if done is None:
-                done = await app.consumer.position(tp) or 0
+                try:
+                    done = await app.consumer.position(tp) or 0
+                except Exception:  # noqa: BLE001 - revoked or not positioned yet (a rebalance): next tick
+                    continue
             caught_up = high is not None and 0 <= high <= done
             last = last_event_wall.setdefault(p, now)
             if not caught_up and settings.stall_exit_s and now - last >= settings.stall_exit_s:
@@ -116,7 +119,11 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
                     f"raw partition {p}: {high - done} records waiting, none processed for {now - last:.0f} s"))
             if caught_up and now - last >= idle_after:
                 idle.add(p)
-        await send_markers(mine, idle)
+        # A rebalance may have taken partitions away during the awaits above: a crashed timer
+        # stopped the whole worker (a second worker joining, 1 run of 20), and a marker for a
+        # partition another worker now owns would speak for records this one does not read.
+        still = {tp.partition for tp in app.consumer.assignment() if tp.topic == name}
+        await send_markers(sorted(p for p in owned if p in still), idle & still)
 
     app.timer(settings.watermark_interval_s)(refresh_watermarks)
     return SimpleNamespace(forget=forget, refresh_watermarks=refresh_watermarks)

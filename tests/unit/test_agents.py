@@ -260,3 +260,31 @@ def test_a_batch_of_table_writes_queues_without_stopping_the_streams(worker):
     keys for each brand whose minute it closed."""
     parts, _ = worker
     assert parts.app.producer.buffer.max_messages >= 8 * parts.settings.batch_size
+
+
+def test_a_partition_revoked_while_the_watermark_timer_runs_neither_crashes_it_nor_gets_a_marker(worker):
+    """Seen on the real broker (a second worker joining, 1 run of 20): the assignment changed
+    while the timer awaited a position, and the timer's StopIteration crashed the worker."""
+    from faust.types import TP
+
+    parts, sent = worker
+    topic = parts.topics.mentions.get_topic_name()
+    assigned = {TP(topic, 0), TP(topic, 1)}
+
+    class Consumer:
+        def assignment(self):
+            return set(assigned)
+
+        def highwater(self, tp):
+            return 5
+
+        async def position(self, tp):
+            assigned.discard(TP(topic, 1))  # the rebalance lands while the timer waits here
+            if tp.partition == 1:
+                raise RuntimeError("Partition is not assigned")  # what aiokafka raises then
+            return 5
+
+    parts.app.consumer = Consumer()  # type: ignore[assignment]
+    run(parts.ingest_agent.refresh_watermarks())
+    markers = [decode_scored(r["value"]) for r in sent["scored"].records]
+    assert markers and {m.raw_partition for m in markers} == {0}
