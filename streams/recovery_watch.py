@@ -62,7 +62,7 @@ class RecoveryWatch:
         return None
 
 
-def task_stacks(innermost: int = 4) -> str:
+def task_stacks(innermost: int = 4, loop=None) -> str:
     """One line per pending asyncio task: its name and the innermost frames of the chain of
     awaits it sits in (``Task.get_stack`` shows only the outermost coroutine of a suspended
     task, so the chain is walked through ``cr_await``). Read after a stall: the task that should
@@ -72,7 +72,7 @@ def task_stacks(innermost: int = 4) -> str:
     import inspect
 
     lines = []
-    for task in asyncio.all_tasks():
+    for task in asyncio.all_tasks(loop):
         frames, awaited = [], task.get_coro()
         while awaited is not None and len(frames) < 64:
             frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None) \
@@ -87,6 +87,15 @@ def task_stacks(innermost: int = 4) -> str:
                            for f in frames[-innermost:]) or "not started"
         lines.append(f"{task.get_name()}: {where}")
     return "\n".join(sorted(lines))
+
+
+def consumer_thread_tasks(app) -> str:
+    """The tasks of the loop Faust runs aiokafka in (its own thread): a fetch that never
+    returns waits there. Read from another thread, once, on the way out."""
+    try:
+        return task_stacks(loop=app.consumer._thread.thread_loop)
+    except Exception as exc:  # noqa: BLE001 - a diagnostic must not stop the exit
+        return f"(not readable: {exc!r})"
 
 
 def consumer_state(app) -> str:
@@ -128,8 +137,8 @@ def register(app, *, after_s: float, interval_s: float = 5.0) -> RecoveryWatch:
         if stalled:
             exit_at_once(EXIT_UNEXPECTED, lambda: app.log.critical(
                 "table recovery stalled: %s; exiting so that the restarted worker reads the changelogs "
-                "again. Consumer: %s. Tasks at the stall:\n%s", stalled.describe(), consumer_state(app),
-                task_stacks()))
+                "again. Consumer: %s. Tasks at the stall:\n%s\nTasks of the consumer's thread:\n%s",
+                stalled.describe(), consumer_state(app), task_stacks(), consumer_thread_tasks(app)))
 
     async def check_until_stopped() -> None:
         while not app.should_stop:
