@@ -30,6 +30,8 @@ import asyncio
 from typing import cast
 
 from faust.transport.drivers import aiokafka as aiokafka_driver
+from faust.types.tuples import ack_lock
+from mode.utils.futures import notify
 from mode import Service
 
 # How long the broker may hold a fetch that has nothing to return yet (see ShortFetchWaitThread).
@@ -61,6 +63,29 @@ class SafeConsumer(aiokafka_driver.Consumer):
             self._first_fetched = {}
         if offset < self._first_fetched.get(tp, offset + 1):
             self._first_fetched[tp] = offset
+
+    def ack(self, message) -> bool:
+        """Faust's ack, except that a message of an earlier consumer generation, or acked while
+        the flow is suspended for a rebalance, never moves the commit.
+
+        Faust's stream drops such a message unprocessed *and acks it* (faust-streaming 0.15.3,
+        ``Stream._c_aiter``: "Skipping message ... because app generation_id is ..."), and the
+        ack lets the commit pass it: the mention is lost unless a seek happens to fetch it again
+        before that commit (found reading the code). Here the message is still
+        released (nothing waits for it during the rebalance) but its offset is not marked done;
+        the rebalance's seek to the committed offsets brings it again in the new generation. A
+        message that *was* processed just before the rebalance comes again too: a duplicate,
+        which the state dedupes by mention id (at-least-once)."""
+        app = self.app
+        current = getattr(message, "generation_id", app.consumer_generation_id) == app.consumer_generation_id
+        if current and app.flow_control.is_active():
+            return super().ack(message)
+        with ack_lock:
+            if not message.acked:
+                message.acked = True
+                self._unacked_messages.discard(message)
+                notify(self._waiting_for_ack)
+        return False
 
     def _new_offset(self, tp):
         """Faust's next commit offset, except past a record that exists and was never acked.

@@ -141,6 +141,38 @@ def test_a_partition_with_its_head_acked_commits_as_faust_does():
     assert committing(96, [96, 97, 98], head_fetched=True)._new_offset(TP) == 99
 
 
+def acking(generation: int, *, flow_active: bool = True) -> SafeConsumer:
+    """A consumer in the state Faust's ack reads, in consumer generation ``generation``."""
+    c = object.__new__(SafeConsumer)
+    c.app = SimpleNamespace(consumer_generation_id=generation, topics=SimpleNamespace(acks_enabled_for=lambda t: True),
+                            flow_control=SimpleNamespace(is_active=lambda: flow_active))
+    c._committed_offset = defaultdict(lambda: None, {TP: 10})
+    c._acked, c._acked_index, c._unacked_messages = defaultdict(list), defaultdict(set), set()
+    c._n_acked, c._waiting_for_ack, c._gap = 0, None, defaultdict(lambda: None)
+    return c
+
+
+class Message(SimpleNamespace):
+    __hash__ = object.__hash__  # kept in a set, as Faust keeps its unacked messages
+
+
+def message(offset: int, generation: int):
+    return Message(tp=TP, topic=TP[0], offset=offset, generation_id=generation, acked=False)
+
+
+@pytest.mark.parametrize("generation, flow_active, counts", [(2, True, True), (1, True, False), (2, False, False)])
+def test_only_a_message_of_the_current_generation_with_the_flow_on_moves_the_commit(generation, flow_active, counts):
+    # Faust's stream drops a message of an earlier generation (or dequeued during a
+    # rebalance) without processing it, and acks it: that ack must not let the commit pass it
+    c = acking(2, flow_active=flow_active)
+    m = message(10, generation)
+    c._unacked_messages.add(m)
+    assert c.ack(m) is counts
+    assert m.acked and m not in c._unacked_messages  # released either way: a rebalance never waits for it
+    assert c._acked[TP] == ([10] if counts else [])
+    assert c._new_offset(TP) == (11 if counts else None)
+
+
 def test_records_handed_to_the_streams_are_marked_read():
     c = drain(FakeConsumer([[0, 1, 2], [3, 4]]))
     assert c.handed == [0, 1, 2, 3, 4]
