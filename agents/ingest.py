@@ -16,6 +16,7 @@ from buzzwatch.stages.ingest import IngestStep, RawRecord
 from streams import metrics as M
 from streams.dlq import dlq_headers
 from streams.faust_util import committed_offsets, die_without_commit, kafka_timestamp_ms, run_to_completion
+from streams.read_holes import ReadHoles
 
 
 def register(app, *, source, scored, dlq, step: IngestStep, settings):
@@ -29,11 +30,26 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
     # records have all been handed to the producer. The timer runs between the agent's awaits,
     # so it must never announce the clock of a batch still being sent.
     published: dict[int, int] = {}
+    sent_clock: dict[int, int] = {}  # the same clock, held back from ``published`` while a hole is open
+    holes = ReadHoles()  # a record not read yet: the partition's marker must not pass it
+    name = source.get_topic_name()
 
     def forget(raw_partitions) -> None:
         for p in raw_partitions:
-            for d in (last_event_wall, processed_next, published):
+            for d in (last_event_wall, processed_next, published, sent_clock):
                 d.pop(p, None)
+        holes.forget(raw_partitions)
+
+    def committed_by_partition() -> dict[int, int]:
+        try:
+            return {tp.partition: off for tp, off in committed_offsets(app).items() if tp.topic == name}
+        except Exception:  # noqa: BLE001 - no consumer yet (test context): unknown
+            return {}
+
+    def publish(p: int) -> None:
+        """Vouch for the partition's clock of fully sent batches, unless a hole holds it."""
+        if p in sent_clock and not holes.holding(p):
+            published[p] = sent_clock[p]
 
 
     async def send_markers(partitions, idle: set[int] = frozenset()) -> None:
@@ -75,9 +91,16 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
             await scored.send(key=brand.encode("utf-8"), value=record)
         now = time.time()
         seen = {r.partition for r in records}
+        committed = committed_by_partition()
         for p in seen:
+            was_holding = holes.holding(p)
+            holes.observe(p, [r.offset for r in records if r.partition == p], committed.get(p))
+            if holes.holding(p) and not was_holding:
+                app.log.warning("ingest: raw partition %d: offset %d was not read before later ones; its "
+                                "watermark is held until the commit passes it", p, holes.first_hole(p))
             if step.clock.get(p) is not None:
-                published[p] = step.clock.get(p)
+                sent_clock[p] = step.clock.get(p)
+            publish(p)
         for r in records:
             last_event_wall[r.partition] = now
             processed_next[r.partition] = max(processed_next.get(r.partition, 0), r.offset + 1)
@@ -87,12 +110,15 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
     async def refresh_watermarks() -> None:
         """Re-send markers; a partition caught up and silent for ``idle_partition_s`` is idle."""
         idle_after = settings.core.pipeline.idle_partition_s
-        name = source.get_topic_name()
         owned = {tp.partition: tp for tp in app.consumer.assignment() if tp.topic == name}
         if not owned:
             return
         now = time.time()
         idle = set()
+        committed = committed_by_partition()
+        for p in owned:
+            holes.release(p, committed.get(p))
+            publish(p)
         for p, tp in sorted(owned.items()):
             try:
                 high = app.consumer.highwater(tp)
@@ -117,7 +143,7 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
                 # worker, which reads from the last commit (idempotent by mention id).
                 die_without_commit(app.log, "ingest", TimeoutError(
                     f"raw partition {p}: {high - done} records waiting, none processed for {now - last:.0f} s"))
-            if caught_up and now - last >= idle_after:
+            if caught_up and now - last >= idle_after and not holes.holding(p):
                 idle.add(p)
         # A rebalance may have taken partitions away during the awaits above: a crashed timer
         # stopped the whole worker (a second worker joining, 1 run of 20), and a marker for a
@@ -126,4 +152,4 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
         await send_markers(sorted(p for p in owned if p in still), idle & still)
 
     app.timer(settings.watermark_interval_s)(refresh_watermarks)
-    return SimpleNamespace(forget=forget, refresh_watermarks=refresh_watermarks)
+    return SimpleNamespace(forget=forget, refresh_watermarks=refresh_watermarks, ingest_batch=ingest_batch)

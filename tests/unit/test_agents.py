@@ -288,3 +288,39 @@ def test_a_partition_revoked_while_the_watermark_timer_runs_neither_crashes_it_n
     run(parts.ingest_agent.refresh_watermarks())
     markers = [decode_scored(r["value"]) for r in sent["scored"].records]
     assert markers and {m.raw_partition for m in markers} == {0}
+
+
+def test_a_hole_in_a_raw_partition_s_offsets_holds_its_marker_until_the_commit_passes_it(worker):
+    """Seen live (second worker joining and leaving): the record at the committed offset was
+    dropped by the consumer, the ingest read the ones after it and its marker vouched for their
+    event time; the minutes closed, and the record read again after the restart was late."""
+    from types import SimpleNamespace
+
+    from faust.types import TP
+
+    parts, sent = worker
+    topic = parts.topics.mentions.get_topic_name()
+    consumer = consumer_stub(topic, highwater=2200, position=2141)()
+    consumer._committed_offset = {TP(topic, 0): 2141}
+    parts.app.consumer = consumer  # type: ignore[assignment]
+
+    def events(offsets):
+        return [SimpleNamespace(message=SimpleNamespace(
+            partition=0, offset=o, key=None, topic=topic, timestamp=T0 / 1000 + o * 60,
+            value=orjson.dumps({"id": str(o), "text": "@acme awful", "created_at": T0 / 1000 + o * 60, "lang": "en"})))
+            for o in offsets]
+
+    def last_marker():
+        markers = [decode_scored(r["value"]) for r in sent["scored"].records if r["key"] is None]
+        return markers[-1].event_time_ms
+
+    run(parts.ingest_agent.ingest_batch(events(range(2141, 2146))))
+    before = last_marker()
+    run(parts.ingest_agent.ingest_batch(events(range(2147, 2160))))  # 2146 never came
+    assert last_marker() == before  # held: no minute may close past the missing record
+    run(parts.ingest_agent.refresh_watermarks())
+    assert last_marker() == before  # the commit waits at 2146: still held
+
+    consumer._committed_offset = {TP(topic, 0): 2160}  # 2146 was read again and all committed
+    run(parts.ingest_agent.refresh_watermarks())
+    assert last_marker() > before
