@@ -1,5 +1,8 @@
-"""Faust's Kafka consumer with two fixes: a record that never reached the streams is never marked
-read, and a fetch is never parked 1.5 s while records wait (:class:`ShortFetchWaitThread`).
+"""Faust's Kafka consumer, fixed so that no record is committed unprocessed: a record that never
+reached the streams is never marked read (below), a seek during a hand-over brings the records
+handed over again (``_refetch_skipped``), the commit never passes a fetched head record nobody
+acked (``_new_offset``) nor moves on an ack of an earlier generation (``ack``); and a fetch is
+never parked 1.5 s while records wait (:class:`ShortFetchWaitThread`).
 
 The defect (faust-streaming 0.15.3, ``Consumer._drain_messages``; issue 596 upstream describes
 its effect). The fetch loop hands each fetched record to the streams and then sets the
