@@ -25,18 +25,17 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
     Returns the handles the composition root needs: ``forget(raw_partitions)`` when raw
     partitions are revoked, and ``refresh_watermarks()`` (what the timer runs)."""
     last_event_wall: dict[int, float] = {}
-    processed_next: dict[int, int] = {}  # raw partition -> next offset after what we processed
     # Event time vouched for per raw partition: the clock as of the last batch whose scored
     # records have all been handed to the producer. The timer runs between the agent's awaits,
     # so it must never announce the clock of a batch still being sent.
     published: dict[int, int] = {}
     sent_clock: dict[int, int] = {}  # the same clock, held back from ``published`` while a hole is open
-    holes = ReadHoles()  # a record not read yet: the partition's marker must not pass it
+    holes = ReadHoles()  # next offset expected per raw partition; a hole holds its marker
     name = source.get_topic_name()
 
     def forget(raw_partitions) -> None:
         for p in raw_partitions:
-            for d in (last_event_wall, processed_next, published, sent_clock):
+            for d in (last_event_wall, published, sent_clock):
                 d.pop(p, None)
         holes.forget(raw_partitions)
 
@@ -103,7 +102,6 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
             publish(p)
         for r in records:
             last_event_wall[r.partition] = now
-            processed_next[r.partition] = max(processed_next.get(r.partition, 0), r.offset + 1)
         await send_markers(sorted(seen))
         M.observe_ingest(result, records, now)
 
@@ -124,11 +122,11 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
                 high = app.consumer.highwater(tp)
             except Exception:  # noqa: BLE001 - not known yet: not idle
                 continue
-            done = processed_next.get(p)
+            done = holes.next_offset(p)  # after what was processed
             if done is None:  # nothing processed since start (or since the partition came back)
                 # The committed offset, not the consumer's position: records fetched and then
                 # dropped by the consumer move its position but were never processed.
-                done = committed_offsets(app).get(tp)
+                done = committed.get(p)
             if done is None:
                 try:
                     done = await app.consumer.position(tp) or 0

@@ -51,6 +51,10 @@ class ReadHoles:
             if not holes:
                 del self._holes[partition]
 
+    def next_offset(self, partition: int) -> int | None:
+        """The offset after the highest one read (or the commit it started from); None: unknown."""
+        return self._next.get(partition)
+
     def holding(self, partition: int) -> bool:
         return partition in self._holes
 

@@ -98,7 +98,7 @@ def consumer_thread_tasks(app) -> str:
         return f"(not readable: {exc!r})"
 
 
-def consumer_state(app) -> str:
+def consumer_state(app, stalled: Mapping) -> str:
     """The consumer's flow flags and where each stalled changelog partition stands in its
     fetch sets (a partition missing from the active set is never fetched)."""
     consumer = app.consumer
@@ -106,10 +106,9 @@ def consumer_state(app) -> str:
     paused = getattr(consumer, "_paused_partitions", None) or set()
     buffered = getattr(consumer, "_buffered_partitions", None) or set()
     places = []
-    for tp, left in sorted(dict(app.tables.recovery.active_remaining()).items(), key=str):
-        if left and left > 0:
-            where = [name for name, tps in (("active", active), ("paused", paused), ("buffered", buffered)) if tp in tps]
-            places.append(f"{tp.topic}/{tp.partition}: {'+'.join(where) or 'in no fetch set'}")
+    for tp in sorted(stalled, key=str):
+        where = [name for name, tps in (("active", active), ("paused", paused), ("buffered", buffered)) if tp in tps]
+        places.append(f"{tp.topic}/{tp.partition}: {'+'.join(where) or 'in no fetch set'}")
     return (f"flow_active={getattr(consumer, 'flow_active', None)} "
             f"can_resume_flow={consumer.can_resume_flow.is_set()} "
             f"flow_control_active={app.flow_control.is_active()} "
@@ -138,7 +137,7 @@ def register(app, *, after_s: float, interval_s: float = 5.0) -> RecoveryWatch:
             exit_at_once(EXIT_UNEXPECTED, lambda: app.log.critical(
                 "table recovery stalled: %s; exiting so that the restarted worker reads the changelogs "
                 "again. Consumer: %s. Tasks at the stall:\n%s\nTasks of the consumer's thread:\n%s",
-                stalled.describe(), consumer_state(app), task_stacks(), consumer_thread_tasks(app)))
+                stalled.describe(), consumer_state(app, stalled.remaining), task_stacks(), consumer_thread_tasks(app)))
 
     async def check_until_stopped() -> None:
         while not app.should_stop:

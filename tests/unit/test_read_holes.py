@@ -61,3 +61,12 @@ def test_a_revoked_partition_is_forgotten():
     assert not holes.holding(0)
     holes.observe(0, [40, 41], committed=40)  # its new start is its commit when it comes back
     assert not holes.holding(0)
+
+
+def test_the_next_offset_is_after_the_highest_read_or_the_commit_it_started_from():
+    holes = ReadHoles()
+    assert holes.next_offset(0) is None
+    holes.observe(0, [7, 8], committed=7)
+    assert holes.next_offset(0) == 9
+    holes.observe(1, [3], committed=10)  # a stale record below the commit: reading starts at the commit
+    assert holes.next_offset(1) == 10
