@@ -356,9 +356,9 @@ def test_a_table_recovery_that_reads_nothing_ends_the_worker_and_the_restart_rec
     assert time.monotonic() - started >= STALL_EXIT_S  # not before the recovery was silent that long
     log = w.log_path.read_text(errors="replace")
     assert "table recovery stalled: no changelog record read for" in log
-    assert "brand_state-changelog" in log.split("table recovery stalled", 1)[1].split("\n", 1)[0]
-    assert "Tasks at the stall:" in log and "Tasks of the consumer's thread:" in log
     stall_line = log.split("table recovery stalled", 1)[1].split("\n", 1)[0]
+    assert "brand_state-changelog" in stall_line
+    assert "Tasks at the stall:" in log and "Tasks of the consumer's thread:" in log
     assert "Consumer: flow_active=" in stall_line and "brand_state-changelog/" in stall_line
     assert "paused" in stall_line  # where this fault keeps them: never resumed
 
