@@ -22,6 +22,7 @@ from tests.integration.harness import REPO, latest_by_key, read_topic
 FAST_POLL_S = 0.1  # until the first record is consumed (the metrics page is still small)
 POLL_S = 1.0  # then: rendering /metrics with 1,000 brands costs the worker CPU, so not too often
 LAG_POLL_S = 1.0
+PYSPY_DIR_ENV = "BUZZWATCH_BENCH_PYSPY_DIR"  # set by run_bench.py --pyspy
 SETTLE_S = 1.0  # after the last raw record is counted, its scored records are on the broker
 _CONSUMED = re.compile(rb"^buzzwatch_mentions_consumed_total (\S+)$", re.M)
 
@@ -88,6 +89,11 @@ class Worker:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warn"],
                                      env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        if self.env.get(PYSPY_DIR_ENV):  # run_bench.py --pyspy: sample it until it exits
+            out = Path(self.env[PYSPY_DIR_ENV]) / f"{self.log_path.stem}.txt"
+            subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--rate", "100",
+                              "--format", "raw", "--threads", "--output", str(out), "--pid", str(self.proc.pid)],
+                             stdout=log, stderr=subprocess.STDOUT)
         log.close()
         return self
 

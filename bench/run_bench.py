@@ -593,8 +593,14 @@ def parse_args(argv=None) -> argparse.Namespace:
                     help="max rate (mentions/s) assumed by latency_ms when throughput is not run (it uses half)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--workdir", type=Path, help="keep configs, worker logs and files here (default: a temp dir)")
+    ap.add_argument("--pyspy", type=Path, metavar="DIR",
+                    help="run every worker under py-spy, its samples in DIR/<worker log name>.txt (collapsed "
+                         "stacks, one per thread); figures of such a run are slowed by the sampling")
     args = ap.parse_args(argv)
     args.sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    if args.pyspy:
+        args.pyspy.mkdir(parents=True, exist_ok=True)
+        os.environ[K.PYSPY_DIR_ENV] = str(args.pyspy.resolve())
     unknown = set(args.sections) - set(SECTIONS)
     if unknown:
         ap.error(f"unknown section(s): {', '.join(sorted(unknown))}")

@@ -139,3 +139,35 @@ def test_faust_sensor_keeps_the_offsets_and_skips_per_event_series():
     assert "faust_active_messages 1.0" in page
     assert 'faust_topic_partition_offset_commited{partition="2",topic="mentions"} 42.0' in page
     assert "faust_total_events_per_stream{" not in page and "faust_table_operations{" not in page
+
+
+def test_faust_sensor_partition_series_are_looked_up_once_and_forgotten_at_a_rebalance():
+    """The read and end offsets per partition read as Faust's own sensor writes them; after
+    Faust clears its per-partition series (a rebalance), a partition still read gets them back
+    and one that moved away stays gone."""
+    from types import SimpleNamespace
+
+    from faust.types import TP
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from streams.metrics import lean_faust_monitor
+
+    registry = CollectorRegistry()
+    monitor = lean_faust_monitor(registry)
+    kept, moved = TP("mentions", 0), TP("mentions", 1)
+    for tp, offset in ((kept, 7), (moved, 3), (kept, 8)):
+        monitor.track_tp_end_offset(tp, offset + 10)
+        monitor.on_message_in(tp, offset, SimpleNamespace(time_in=None))
+    page = generate_latest(registry).decode()
+    assert 'faust_messages_received_per_topics_partition{partition="0",topic="mentions"} 8.0' in page
+    assert 'faust_topic_partition_end_offset{partition="1",topic="mentions"} 13.0' in page
+    assert 'faust_messages_received_per_topic_total{topic="mentions"} 3.0' in page
+    assert "faust_messages_received_total 3.0" in page and monitor.tp_read_offsets[kept] == 8
+
+    monitor._clear_partition_related_metrics()
+    monitor.track_tp_end_offset(kept, 30)
+    monitor.on_message_in(kept, 9, SimpleNamespace(time_in=None))
+    page = generate_latest(registry).decode()
+    assert 'faust_messages_received_per_topics_partition{partition="0",topic="mentions"} 9.0' in page
+    assert 'faust_topic_partition_end_offset{partition="0",topic="mentions"} 30.0' in page
+    assert 'partition="1"' not in page
