@@ -115,6 +115,35 @@ def consumer_state(app, stalled: Mapping) -> str:
             f"generation={app.consumer_generation_id}; " + "; ".join(places))
 
 
+def fetcher_state(app, stalled: Mapping) -> str:
+    """Where aiokafka's own fetcher stands for each stalled partition (read once, from the
+    main thread, on the way out): its position against the recovery's offset and highwater,
+    whether it is paused, awaiting an offset reset, or has records buffered that nobody took;
+    and the nodes with a fetch in flight. A partition aiokafka fetches from past the
+    recovery's offset, or never fetches, shows here."""
+    try:
+        recovery = app.tables.recovery
+        kafka = app.consumer._thread._consumer
+        fetcher = kafka._fetcher
+        assignment = kafka._subscription.subscription.assignment
+        buffered = getattr(fetcher, "_records", {}) or {}
+        parts = []
+        for tp in sorted(stalled, key=str):
+            ktp = next((t for t in assignment.tps if t.topic == tp.topic and t.partition == tp.partition), None)
+            if ktp is None:
+                parts.append(f"{tp.topic}/{tp.partition}: not in aiokafka's assignment")
+                continue
+            state = assignment.state_value(ktp)
+            parts.append(
+                f"{tp.topic}/{tp.partition}: position={getattr(state, '_position', None)} "
+                f"recovery_offset={recovery.active_offsets.get(tp)} highwater={recovery.active_highwaters.get(tp)} "
+                f"status={getattr(state, '_status', None)} paused={getattr(state, '_paused', None)} "
+                f"buffered={ktp in buffered}")
+        return "; ".join(parts) + f"; fetch in flight to nodes {sorted(getattr(fetcher, '_in_flight', ()))}"
+    except Exception as exc:  # noqa: BLE001 - a diagnostic must not stop the exit it explains
+        return f"not readable ({exc!r})"
+
+
 def register(app, *, after_s: float, interval_s: float = 5.0) -> RecoveryWatch:
     """Check every ``interval_s`` from the first partition assignment on, and exit the worker
     (code 70, no commit) when its table recovery has records left to read and read none for
@@ -136,8 +165,9 @@ def register(app, *, after_s: float, interval_s: float = 5.0) -> RecoveryWatch:
         if stalled:
             exit_at_once(EXIT_UNEXPECTED, lambda: app.log.critical(
                 "table recovery stalled: %s; exiting so that the restarted worker reads the changelogs "
-                "again. Consumer: %s. Tasks at the stall:\n%s\nTasks of the consumer's thread:\n%s",
-                stalled.describe(), consumer_state(app, stalled.remaining), task_stacks(), consumer_thread_tasks(app)))
+                "again. Consumer: %s. Fetcher: %s. Tasks at the stall:\n%s\nTasks of the consumer's thread:\n%s",
+                stalled.describe(), consumer_state(app, stalled.remaining), fetcher_state(app, stalled.remaining),
+                task_stacks(), consumer_thread_tasks(app)))
 
     async def check_until_stopped() -> None:
         while not app.should_stop:

@@ -361,6 +361,8 @@ def test_a_table_recovery_that_reads_nothing_ends_the_worker_and_the_restart_rec
     assert "Tasks at the stall:" in log and "Tasks of the consumer's thread:" in log
     assert "Consumer: flow_active=" in stall_line and "brand_state-changelog/" in stall_line
     assert "paused" in stall_line  # where this fault keeps them: never resumed
+    fetcher = stall_line.split("Fetcher: ", 1)[1]
+    assert "brand_state-changelog/" in fetcher and "position=" in fetcher and "recovery_offset=" in fetcher, fetcher
 
     w.module = "streams.cli"
     w.start()
