@@ -9,7 +9,7 @@ import faust
 import agents.aggregate
 import agents.ingest
 import agents.notify
-from streams import commit_watch, recovery_watch
+from streams import commit_watch, fetch_watch, recovery_watch
 from streams import metrics as M
 from streams.app import WorkerParts, build_app
 from streams.settings import Settings
@@ -54,6 +54,8 @@ def build_worker(settings: Settings, *, with_web_metrics: bool = True) -> Worker
     commit_watch.register(app, topics=[topics.mentions, topics.scored, topics.alerts], after_s=settings.stall_exit_s)
     # ... and from a table recovery that stopped reading its changelogs (see the module)
     recovery_watch.register(app, after_s=settings.stall_exit_s)
+    # ... and from a partition whose records wait while nothing is read or committed (see the module)
+    fetch_watch.register(app, topics=[topics.mentions, topics.scored, topics.alerts], after_s=settings.stall_exit_s)
     if with_web_metrics:
         M.install_metrics_page(app)
     return parts

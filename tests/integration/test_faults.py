@@ -334,6 +334,42 @@ def test_a_second_worker_joins_and_leaves_with_exact_totals_and_no_stale_gauges(
 
 
 @pytest.mark.timeout(300)
+def test_a_partition_never_read_after_a_restart_ends_the_worker_and_the_restart_recovers(live):
+    """Seen once in 11 runs of the second-worker test under load: after the second worker left,
+    the survivor never read one of its partitions again and logged nothing. Here the consumer
+    never resumes its scored partitions after the restart: records wait on them, nothing is
+    read or committed, and the worker must exit 70 after ``stall_exit_s`` saying which
+    partitions and where the consumer stands; the normal worker started in its place finishes
+    exactly."""
+    rows = spread(traffic(seed=9)) + tail("f")
+    expected_totals, expected_events, _ = offline_expectation(live.config, rows)
+    first, second = chunks(rows[:-len(tail("f"))], 2)
+    w = live.worker("f")
+    live.produce(first)
+    w.start()
+    w.wait(live.no_lag, "the worker caught up", timeout=180)
+    assert w.stop() == 0  # every partition now has a committed offset
+
+    live.produce(second + tail("f"))
+    w.module = "tests.integration.stalled_fetch_worker"
+    started = time.monotonic()
+    w.start()
+    assert w.proc.wait(timeout=STALL_EXIT_S + 90) == 70
+    assert time.monotonic() - started >= STALL_EXIT_S
+    log = w.log_path.read_text(errors="replace")
+    stall_line = log.split("fetch stalled: ", 1)[1].split("\n", 1)[0]
+    assert ".mentions.scored" in stall_line and "none handed to the agents" in stall_line, stall_line
+    assert "Consumer: flow_active=" in stall_line and "Fetcher: " in stall_line and "position=" in stall_line
+    assert "Tasks at the stall:" in log
+
+    w.module = "streams.cli"
+    w.start()
+    live.caught_up(w, END, brands=BRANDS)
+    assert live.totals() == expected_totals, live.where_lost(rows)
+    assert alert_keys(live.alerts()) == expected_events
+
+
+@pytest.mark.timeout(300)
 def test_a_table_recovery_that_reads_nothing_ends_the_worker_and_the_restart_recovers(live):
     """CI saw a worker whose recovery read nothing from its changelogs for minutes after a
     second worker joined. Here the consumer never resumes its changelog partitions: the worker
