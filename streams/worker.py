@@ -74,6 +74,12 @@ class BuzzwatchWorker(GuardedWorker, faust.Worker):
         self.spinner = None
         super().on_setup_root_logger(logger, level)
 
+    def install_signal_handlers(self) -> None:
+        super().install_signal_handlers()
+        from streams import state_dump
+
+        state_dump.install(self.loop, self.app)  # kill -USR1: log what the worker is doing
+
 
 def run_worker(settings: Settings, loglevel: str = "warn") -> None:
     from streams.topics import create_topics, topic_specs

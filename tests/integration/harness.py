@@ -129,8 +129,21 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.5, what: str = "c
         except Exception as exc:  # noqa: BLE001 - still starting
             last_error = exc
         time.sleep(interval)
-    tail = log_path.read_text(errors="replace")[-4000:] if log_path else ""
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error!r})\n{tail}")
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error!r})\n"
+                         f"{state_of(proc, log_path)}")
+
+
+def state_of(proc, log_path) -> str:
+    """The worker log's tail and, when the worker still runs, what it says it is doing when
+    asked (SIGUSR1: streams.state_dump), for a failure's message."""
+    if log_path is None:
+        return ""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(2.0)
+    text = log_path.read_text(errors="replace")
+    dump = text.rfind("state on SIGUSR1")
+    return text[-4000:] if dump < 0 else text[max(0, dump - 2000):dump + 12000]
 
 
 def produce(bootstrap: str, topic: str, records: list[tuple[int, bytes | None, bytes]]) -> None:

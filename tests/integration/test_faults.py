@@ -36,7 +36,7 @@ from buzzwatch.offline.simulate import generate_mentions
 from streams.rebuild import group_lag
 
 from .harness import (
-    REPO, buzzwatch, free_port, latest_by_key, metric, produce, read_topic, scrape, unique, wait_for,
+    REPO, buzzwatch, free_port, latest_by_key, metric, produce, read_topic, scrape, state_of, unique, wait_for,
     worker_env, write_config,
 )
 
@@ -367,6 +367,13 @@ def test_a_partition_never_read_after_a_restart_ends_the_worker_and_the_restart_
     live.caught_up(w, END, brands=BRANDS)
     assert live.totals() == expected_totals, live.where_lost(rows)
     assert alert_keys(live.alerts()) == expected_events
+
+    # an operator (or this suite, before it gives up on a worker) asks what it is doing
+    state = state_of(w.proc, w.log_path)
+    assert "state on SIGUSR1" in state and "in_recovery=False" in state, state
+    assert ".mentions.scored/0: " in state.split("offsets (committed / last handed to the agents): ", 1)[1]
+    assert "fetcher: " in state and "tasks of the consumer's thread:" in state
+    assert w.proc.poll() is None  # and it keeps running
 
 
 @pytest.mark.timeout(300)
