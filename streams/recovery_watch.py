@@ -49,6 +49,10 @@ class RecoveryWatch:
     _since: float | None = None
     _last: dict | None = None
 
+    def restart(self) -> None:
+        """Start the clock again (after the worker acted on a stall)."""
+        self._since = self._last = None
+
     def observe(self, now: float, *, recovering: bool, remaining: Mapping) -> StalledRecovery | None:
         left = {tp: n for tp, n in remaining.items() if n and n > 0}
         if not recovering or not left or not self.after_s:
@@ -60,6 +64,31 @@ class RecoveryWatch:
         if now - self._since >= self.after_s:
             return StalledRecovery(dict(left), now - self._since)
         return None
+
+
+def rewind_targets(remaining: Mapping, applied: Mapping, positions: Mapping) -> dict:
+    """Stalled changelog partitions whose consumer position is already past what the recovery
+    applied -> the offset to read again from (the first one not applied).
+
+    Seen in the dumps of the real stall (stop 19, the second-worker test under load): the
+    recovery had applied nothing (offset -1) of a changelog partition holding 71 records, and
+    aiokafka's position was 71: every record had been fetched and none reached the recovery.
+    Nothing fetches them again by itself; reading them again from the first one not applied
+    is what the restart did, minus the restart (applying a changelog record twice, in order,
+    leaves the same state).
+
+    >>> rewind_targets({"c/2": 71, "c/3": 5}, {"c/2": -1, "c/3": 207}, {"c/2": 71, "c/3": 208})
+    {'c/2': 0}
+    """
+    targets = {}
+    for tp, left in remaining.items():
+        position, done = positions.get(tp), applied.get(tp)
+        if not left or left <= 0 or position is None or done is None:
+            continue
+        first_missing = max(done + 1, 0)
+        if position > first_missing:
+            targets[tp] = first_missing
+    return targets
 
 
 def task_stacks(innermost: int = 4, loop=None) -> str:
@@ -144,6 +173,20 @@ def fetcher_state(app, stalled: Mapping) -> str:
         return f"not readable ({exc!r})"
 
 
+def consumer_positions(app, tps) -> dict:
+    """aiokafka's position per partition (None where not known), read from the main thread."""
+    try:
+        assignment = app.consumer._thread._consumer._subscription.subscription.assignment
+        by_name = {(t.topic, t.partition): t for t in assignment.tps}
+        out = {}
+        for tp in tps:
+            ktp = by_name.get((tp.topic, tp.partition))
+            out[tp] = None if ktp is None else getattr(assignment.state_value(ktp), "_position", None)
+        return out
+    except Exception:  # noqa: BLE001 - unknown: no rewind, the exit stays the answer
+        return {}
+
+
 def register(app, *, after_s: float, interval_s: float = 5.0) -> RecoveryWatch:
     """Check every ``interval_s`` from the first partition assignment on, and exit the worker
     (code 70, no commit) when its table recovery has records left to read and read none for
@@ -157,12 +200,29 @@ def register(app, *, after_s: float, interval_s: float = 5.0) -> RecoveryWatch:
 
     watch = RecoveryWatch(after_s=after_s)
     started: list = []
+    rewound: set = set()  # partitions read again once in this recovery: a second stall exits
 
-    def check() -> None:
+    async def check() -> None:
         recovery = app.tables.recovery
+        if not recovery.in_recovery:
+            rewound.clear()
         stalled = watch.observe(time.monotonic(), recovering=bool(recovery.in_recovery),
                                 remaining=dict(recovery.active_remaining()))
         if stalled:
+            targets = rewind_targets(stalled.remaining, dict(recovery.active_offsets),
+                                     consumer_positions(app, stalled.remaining))
+            if targets and not (set(targets) & rewound):
+                app.log.warning(
+                    "table recovery stalled: %s, and the consumer has already fetched past what the "
+                    "recovery applied (%s): reading them again from %s. Consumer: %s.",
+                    stalled.describe(), fetcher_state(app, stalled.remaining),
+                    ", ".join(f"{tp.topic}/{tp.partition}: {off}" for tp, off in sorted(targets.items(), key=str)),
+                    consumer_state(app, stalled.remaining))
+                rewound.update(targets)
+                for tp, offset in targets.items():
+                    await app.consumer.seek(tp, offset)
+                watch.restart()
+                return
             exit_at_once(EXIT_UNEXPECTED, lambda: app.log.critical(
                 "table recovery stalled: %s; exiting so that the restarted worker reads the changelogs "
                 "again. Consumer: %s. Fetcher: %s. Tasks at the stall:\n%s\nTasks of the consumer's thread:\n%s",
@@ -172,7 +232,7 @@ def register(app, *, after_s: float, interval_s: float = 5.0) -> RecoveryWatch:
     async def check_until_stopped() -> None:
         while not app.should_stop:
             await asyncio.sleep(interval_s)
-            check()
+            await check()
 
     @app.on_partitions_assigned.connect
     async def _start_checking(app, assigned, **kwargs) -> None:  # noqa: ARG001

@@ -377,6 +377,33 @@ def test_a_partition_never_read_after_a_restart_ends_the_worker_and_the_restart_
 
 
 @pytest.mark.timeout(300)
+def test_a_table_recovery_whose_records_were_fetched_and_lost_reads_them_again(live):
+    """The real recovery stall (stop 19's dumps): every changelog record fetched, none applied,
+    the consumer's position at the end of the log. Here the fetch loop loses the first pass of
+    each changelog partition: after ``stall_exit_s`` the recovery watch reads them again from
+    the first record not applied, without a restart, and the worker finishes exactly."""
+    rows = spread(traffic(seed=10)) + tail("d")
+    expected_totals, expected_events, _ = offline_expectation(live.config, rows)
+    first, second = chunks(rows[:-len(tail("d"))], 2)
+    w = live.worker("d")
+    live.produce(first)
+    w.start()
+    w.wait(live.no_lag, "the worker caught up", timeout=180)
+    assert w.stop() == 0  # the changelogs now hold its state
+
+    live.produce(second + tail("d"))
+    w.module = "tests.integration.dropping_recovery_worker"
+    w.start()
+    live.caught_up(w, END, brands=BRANDS)
+    assert w.proc.poll() is None and w.supervised == 0  # read again, not restarted
+    log = w.log_path.read_text(errors="replace")
+    line = log.split("table recovery stalled: ", 1)[1].split("\n", 1)[0]
+    assert "brand_state-changelog" in line and "reading them again from" in line, line
+    assert live.totals() == expected_totals, live.where_lost(rows)
+    assert alert_keys(live.alerts()) == expected_events
+
+
+@pytest.mark.timeout(300)
 def test_a_table_recovery_that_reads_nothing_ends_the_worker_and_the_restart_recovers(live):
     """CI saw a worker whose recovery read nothing from its changelogs for minutes after a
     second worker joined. Here the consumer never resumes its changelog partitions: the worker
