@@ -30,7 +30,6 @@ bug. ``streams.commit_watch`` stays as the crash-only net for anything else that
 from __future__ import annotations
 
 import asyncio
-import types
 from typing import cast
 
 from faust.transport.drivers import aiokafka as aiokafka_driver
@@ -183,29 +182,6 @@ class SafeConsumer(aiokafka_driver.Consumer):
                               tp, first_skipped, position, offset)
                 await self.seek(tp, offset)
 
-    async def _hand_over(self, callback, message) -> bool:
-        """Give ``message`` to the streams (``callback``: the conductor's ``on_message``); False
-        if a suspended flow held it back (then it is not read).
-
-        Faust races every hand-over against ``suspend_flow`` with ``wait_first``: four tasks
-        made and three cancelled per record, a quarter of the fetch loop's CPU in py-spy. The
-        hand-over almost always completes without waiting (the stream's queue has room, the
-        flow is active, the producer buffer is not full), so its first step runs here, in
-        the fetch loop; only a hand-over that has to wait goes on as a task raced against
-        ``suspend_flow`` exactly as Faust does (:func:`started_task`). The loop still yields
-        once per record (``_drain_messages``): with a yield only every 100 records (Faust's
-        other yield), records handed over in one go while a rebalance was due were later
-        missing from the streams (the ingest's read holes, then a commit stall and a restart:
-        2 runs of 15 of the second-worker test under load, none in 14 before)."""
-        handing = callback(message)
-        try:
-            waiting_on = handing.send(None)
-        except StopIteration:
-            return True
-        task = started_task(handing, waiting_on)
-        result = await self.wait_first(task, self.suspend_flow.wait())
-        return task in result.done
-
     async def _drain_messages(self, fetcher) -> None:  # pragma: no cover - exercised on a real broker
         callback = self.callback
         consumer_should_stop = cast(Service, self)._stopped.is_set
@@ -213,6 +189,7 @@ class SafeConsumer(aiokafka_driver.Consumer):
         read_offset = self._read_offset
         acks_enabled_for = self.app.topics.acks_enabled_for
         commit_every = self._commit_every
+        since_yield = 0
         try:
             while not (consumer_should_stop() or fetcher_should_stop()):
                 self.diag.set_flag("FETCHING")
@@ -223,10 +200,10 @@ class SafeConsumer(aiokafka_driver.Consumer):
                 if self.should_stop:
                     continue
                 async for tp, message in batch:
-                    # Let the loop run between records, as Faust's per-record race did: a
-                    # rebalance's suspend, a recovery's seek land between two records, never
-                    # behind a hundred of them (see _hand_over)
-                    await asyncio.sleep(0)
+                    since_yield += 1
+                    if since_yield > 100:
+                        await asyncio.sleep(0)
+                        since_yield = 0
                     sought = self._sought or {}
                     if seen is None:
                         # The consumer thread runs calls in order: a seek done before this fetch
@@ -246,7 +223,16 @@ class SafeConsumer(aiokafka_driver.Consumer):
                     if commit_every is not None and self._n_acked >= commit_every:
                         self._n_acked = 0
                         await self.commit()
-                    if not await self._hand_over(callback, message):
+                    # Raced against a suspended flow as Faust does: four tasks per record, a
+                    # quarter of this loop's CPU. Running the hand-over's first step here instead
+                    # doubled Faust's own rate but was reverted (stop 19): under CPU load the
+                    # second-worker test then showed read holes and restarts, or a partition never
+                    # read again, in 5 of 36 runs, and none with this race. The likely window: a
+                    # seek is counted only when its call returns from the consumer thread, and a
+                    # record handed over at once, with no yield, is marked read in between.
+                    handing = callback(message)
+                    result = await self.wait_first(handing, self.suspend_flow.wait())
+                    if handing not in result.done:
                         continue  # held back (flow suspended for a rebalance): not read
                     if (self._sought or {}).get(tp, 0) != seen.get(tp, 0):
                         # its partition was sought while the record was handed over: the hand-over
@@ -273,37 +259,6 @@ class SafeConsumer(aiokafka_driver.Consumer):
             raise
         finally:
             self.diag.unset_flag("FETCHING")
-
-
-@types.coroutine
-def _resume(coro, waiting_on):
-    """Go on driving ``coro`` whose first step already ran and yielded ``waiting_on`` (what a
-    task waits for: a future, or None to be called again soon): pass it up to the task, then
-    drive the coroutine as ``await`` would; an exception thrown in while waiting (a
-    cancellation) goes into the coroutine, which may catch it and wait again."""
-    while True:
-        try:
-            yield waiting_on
-        except GeneratorExit:
-            coro.close()
-            raise
-        except BaseException as exc:  # noqa: BLE001 - forwarded, as await forwards it
-            try:
-                waiting_on = coro.throw(exc)
-            except StopIteration as stop:
-                return stop.value
-            continue
-        return (yield from coro)
-
-
-async def _finish(coro, waiting_on):
-    return await _resume(coro, waiting_on)
-
-
-def started_task(coro, waiting_on) -> asyncio.Task:
-    """A task that finishes a coroutine whose first step was run by hand (``coro.send(None)``
-    returned ``waiting_on``): the task runs its later steps as if it had run them all."""
-    return asyncio.ensure_future(_finish(coro, waiting_on))
 
 
 class ShortFetchWaitThread(aiokafka_driver.AIOKafkaConsumerThread):

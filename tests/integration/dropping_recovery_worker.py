@@ -10,20 +10,26 @@ from __future__ import annotations
 from streams import cli
 from streams.faust_consumer import SafeConsumer
 
-_hand_over = SafeConsumer._hand_over
+_init = SafeConsumer.__init__
 _first_pass: dict = {}  # changelog partition -> its seek count when its first record came
 
 
-async def drop_the_first_pass_of_changelogs(self, callback, message) -> bool:
-    tp = message.tp
-    if tp.topic.endswith("-changelog"):
-        seeks = (self._sought or {}).get(tp, 0)
-        if _first_pass.setdefault(tp, seeks) == seeks:
-            return True  # "handed over": it never reaches the recovery
-    return await _hand_over(self, callback, message)
+def __init__(self, *args, **kwargs) -> None:
+    _init(self, *args, **kwargs)
+    deliver = self.callback  # the conductor's hand-over, which the fetch loop calls per record
+
+    async def losing_the_first_pass_of_changelogs(message):
+        tp = message.tp
+        if tp.topic.endswith("-changelog"):
+            seeks = (self._sought or {}).get(tp, 0)
+            if _first_pass.setdefault(tp, seeks) == seeks:
+                return None  # "handed over": it never reaches the recovery
+        return await deliver(message)
+
+    self.callback = losing_the_first_pass_of_changelogs
 
 
-SafeConsumer._hand_over = drop_the_first_pass_of_changelogs
+SafeConsumer.__init__ = __init__
 
 if __name__ == "__main__":
     cli.main()

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from mode.services import WaitResults
 
-from streams.faust_consumer import SafeConsumer, started_task
+from streams.faust_consumer import SafeConsumer
 
 TP = ("mentions", 0)
 pytestmark = pytest.mark.timeout(20)
@@ -45,7 +45,6 @@ class FakeConsumer:
         self.sought_back = []
 
     _refetch_skipped = SafeConsumer._refetch_skipped
-    _hand_over = SafeConsumer._hand_over
     _note_fetched = SafeConsumer._note_fetched
     _head_fetched = _first_fetched = None
 
@@ -271,91 +270,3 @@ def test_the_worker_consumer_asks_the_broker_to_hold_an_empty_fetch_100_ms_not_f
     assert isinstance(thread, ShortFetchWaitThread)
     assert FETCH_MAX_WAIT_MS == 100 and consumer._fetch_max_wait_ms == FETCH_MAX_WAIT_MS
 
-
-def test_a_hand_over_that_need_not_wait_makes_no_task_and_no_race():
-    """The common case costs no task: Faust's ``wait_first`` made four per record."""
-    c = FakeConsumer([[0, 1, 2]])
-
-    async def no_race(handing, suspended):
-        raise AssertionError("raced a hand-over that had nothing to wait for")
-
-    c.wait_first = no_race
-    drain(c)
-    assert c.handed == [0, 1, 2] and c._read_offset[TP] == 2
-
-
-def test_a_hand_over_that_waits_finishes_in_a_task_raced_against_a_suspended_flow():
-    c = FakeConsumer([[0, 1]])
-    room = []
-
-    async def callback(message):  # the stream's queue is full for record 1 until it drains
-        if message.offset == 1:
-            gate = asyncio.get_running_loop().create_future()
-            room.append(gate)
-            asyncio.get_running_loop().call_later(0.01, gate.set_result, None)
-            await gate
-        c.handed.append(message.offset)
-
-    c.callback = callback
-    drain(c)
-    assert c.handed == [0, 1] and c._read_offset[TP] == 1 and room
-
-
-async def _steps(log, cancel_caught=False):
-    log.append("first step")
-    await asyncio.sleep(0)  # a bare yield: called again soon
-    fut = asyncio.get_running_loop().create_future()
-    log.append("waits")
-    try:
-        await fut
-    except asyncio.CancelledError:
-        if not cancel_caught:
-            raise
-        log.append("caught the cancellation")
-        return "after cancel"
-    return "done"
-
-
-def test_a_task_finishing_a_hand_started_coroutine_runs_its_later_steps_and_returns_its_value():
-    async def main():
-        log = []
-        coro = _steps(log)
-        waiting_on = coro.send(None)
-        assert log == ["first step"] and waiting_on is None
-        task = started_task(coro, waiting_on)
-        await asyncio.sleep(0.01)
-        assert log == ["first step", "waits"] and not task.done()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        log2 = []
-        coro = _steps(log2, cancel_caught=True)
-        task = started_task(coro, coro.send(None))
-        await asyncio.sleep(0.01)
-        task.cancel()
-        assert await task == "after cancel" and log2[-1] == "caught the cancellation"
-
-    asyncio.run(main())
-
-
-def test_a_cancellation_while_the_first_wait_is_pending_goes_into_the_coroutine():
-    async def main():
-        closed = []
-
-        async def put():
-            fut = asyncio.get_running_loop().create_future()
-            try:
-                await fut
-            finally:
-                closed.append(fut.cancelled())
-
-        coro = put()
-        waiting_on = coro.send(None)
-        task = started_task(coro, waiting_on)
-        await asyncio.sleep(0)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        assert closed == [True]  # its finally ran, as a queue put's clean-up must
-
-    asyncio.run(main())
