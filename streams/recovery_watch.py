@@ -16,6 +16,12 @@ state took 20-35 s, reading all the time: bench/run_bench.py --only memory), so 
 that length is a stall, not slowness. Before leaving it logs what each asyncio task was waiting
 on, which is what the next investigation needs.
 
+What the dumps then showed (stop 19): aiokafka's position at the end of every stalled
+changelog partition, and nothing of it applied. The records had been fetched and never reached
+the recovery; nothing fetches them again by itself. So before exiting, the watch reads such a
+partition again from the first record it did not apply (:func:`rewind_targets`), once per
+recovery; a stall after that exits as before.
+
 `RecoveryWatch` is the rule alone (plain values in, a verdict out), unit-tested directly;
 `register` feeds it Faust's recovery counters from a timer.
 """

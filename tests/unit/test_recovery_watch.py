@@ -93,3 +93,26 @@ def test_the_task_dump_follows_an_async_for_into_the_generator_it_drives():
     line = next(x for x in asyncio.run(main()).splitlines() if x.startswith("fetcher-like:"))
     assert "fetch_loop (test_recovery_watch.py:" in line and "> batches (test_recovery_watch.py:" in line
     assert "> get (queues.py:" in line
+
+
+def test_a_stalled_partition_fetched_past_what_was_applied_is_read_again_from_the_first_missing():
+    """The real stall's dump: 71 records, none applied (-1), position 71: read again from 0.
+    A partition the consumer has not reached yet, or one with nothing left, is not rewound."""
+    from streams.recovery_watch import rewind_targets
+
+    remaining = {BRANDS_2: 71, BRANDS_3: 5, BOOK_0: 0}
+    applied = {BRANDS_2: -1, BRANDS_3: 207, BOOK_0: 1}
+    assert rewind_targets(remaining, applied, {BRANDS_2: 71, BRANDS_3: 208, BOOK_0: 2}) == {BRANDS_2: 0}
+    assert rewind_targets(remaining, applied, {BRANDS_2: 71, BRANDS_3: 230, BOOK_0: 2}) == {BRANDS_2: 0, BRANDS_3: 208}
+    assert rewind_targets(remaining, applied, {}) == {}  # positions unknown: no rewind, the exit stays
+
+
+def test_the_clock_starts_again_after_the_worker_acted_on_a_stall():
+    watch = RecoveryWatch(after_s=20)
+    left = {BRANDS_2: 71}
+    watch.observe(0, recovering=True, remaining=left)
+    assert watch.observe(20, recovering=True, remaining=left) is not None
+    watch.restart()
+    assert watch.observe(25, recovering=True, remaining=left) is None
+    assert watch.observe(40, recovering=True, remaining=left) is None
+    assert watch.observe(45, recovering=True, remaining=left) is not None
