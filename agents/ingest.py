@@ -149,5 +149,14 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
         still = {tp.partition for tp in app.consumer.assignment() if tp.topic == name}
         await send_markers(sorted(p for p in owned if p in still), idle & still)
 
+    def describe() -> str:
+        """Per raw partition seen: the clock vouched for, the clock sent, the next offset
+        expected and a hole holding the marker (for ``kill -USR1``, streams.state_dump)."""
+        seen = sorted(set(published) | set(sent_clock) | set(last_event_wall))
+        return "; ".join(f"raw {p}: published={published.get(p)} sent={sent_clock.get(p)} "
+                         f"next_offset={holes.next_offset(p)} hole={holes.first_hole(p) if holes.holding(p) else None}"
+                         for p in seen) or "no raw partition processed"
+
     app.timer(settings.watermark_interval_s)(refresh_watermarks)
-    return SimpleNamespace(forget=forget, refresh_watermarks=refresh_watermarks, ingest_batch=ingest_batch)
+    return SimpleNamespace(forget=forget, refresh_watermarks=refresh_watermarks, ingest_batch=ingest_batch,
+                           describe=describe)

@@ -10,6 +10,15 @@ failure's log says where the worker stood.
 from __future__ import annotations
 
 import signal
+import weakref
+from typing import Callable
+
+_PARTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # app -> [(name, describe)]
+
+
+def add(app, name: str, describe_part: Callable[[], str]) -> None:
+    """Add one part's own state (the ingest's clocks, the aggregate's watermarks) to the dump."""
+    _PARTS.setdefault(app, []).append((name, describe_part))
 
 
 def describe(app) -> str:
@@ -31,6 +40,11 @@ def describe(app) -> str:
         parts.append("fetcher: " + fetcher_state(app, every))
     except Exception as exc:  # noqa: BLE001 - a diagnostic must say what it could
         parts.append(f"(state not readable: {exc!r})")
+    for name, describe_part in _PARTS.get(app, ()):
+        try:
+            parts.append(f"{name}: {describe_part()}")
+        except Exception as exc:  # noqa: BLE001
+            parts.append(f"{name}: (not readable: {exc!r})")
     parts.append("tasks:\n" + task_stacks())
     parts.append("tasks of the consumer's thread:\n" + consumer_thread_tasks(app))
     return "\n".join(parts)

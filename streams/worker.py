@@ -9,7 +9,7 @@ import faust
 import agents.aggregate
 import agents.ingest
 import agents.notify
-from streams import commit_watch, fetch_watch, recovery_watch
+from streams import commit_watch, fetch_watch, recovery_watch, state_dump
 from streams import metrics as M
 from streams.app import WorkerParts, build_app
 from streams.settings import Settings
@@ -58,6 +58,10 @@ def build_worker(settings: Settings, *, with_web_metrics: bool = True) -> Worker
     fetch_watch.register(app, topics=[topics.mentions, topics.scored, topics.alerts], after_s=settings.stall_exit_s)
     if with_web_metrics:
         M.install_metrics_page(app)
+    state_dump.add(app, "ingest", parts.ingest_agent.describe)
+    state_dump.add(app, "aggregate watermarks", lambda: "; ".join(
+        f"scored {p}: raw clocks {dict(sorted(w.by_partition.items()))} idle {sorted(w.idle)} of {w.raw_partitions} "
+        f"-> {w.get()}" for p, w in sorted(parts.aggregate.watermarks.items())) or "none yet")
     return parts
 
 
@@ -76,8 +80,6 @@ class BuzzwatchWorker(GuardedWorker, faust.Worker):
 
     def install_signal_handlers(self) -> None:
         super().install_signal_handlers()
-        from streams import state_dump
-
         state_dump.install(self.loop, self.app)  # kill -USR1: log what the worker is doing
 
 

@@ -373,6 +373,7 @@ def test_a_partition_never_read_after_a_restart_ends_the_worker_and_the_restart_
     assert "state on SIGUSR1" in state and "in_recovery=False" in state, state
     assert ".mentions.scored/0: " in state.split("offsets (committed / last handed to the agents): ", 1)[1]
     assert "fetcher: " in state and "tasks of the consumer's thread:" in state
+    assert "ingest: raw 0: published=" in state and "aggregate watermarks: scored 0: raw clocks {0: " in state, state
     assert w.proc.poll() is None  # and it keeps running
 
 
