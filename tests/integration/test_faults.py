@@ -333,6 +333,26 @@ def test_a_second_worker_joins_and_leaves_with_exact_totals_and_no_stale_gauges(
     assert alert_keys(live.alerts()) == expected_events
 
 
+def restarted_as(live, module: str, *, seed: int, tag: str):
+    """A worker that processed the first half of a day's rows (its state in the changelogs,
+    every partition committed), stopped, and started again as ``module`` (a faulty variant of
+    the command) with the second half waiting. Returns the worker, the rows, what an offline
+    run of them gives (totals, events) and when the restart began."""
+    rows = spread(traffic(seed=seed)) + tail(tag)
+    expected_totals, expected_events, _ = offline_expectation(live.config, rows)
+    first, second = chunks(rows[:-len(tail(tag))], 2)
+    w = live.worker(tag)
+    live.produce(first)
+    w.start()
+    w.wait(live.no_lag, "the worker caught up", timeout=180)
+    assert w.stop() == 0
+    live.produce(second + tail(tag))
+    w.module = module
+    started = time.monotonic()
+    w.start()
+    return w, rows, expected_totals, expected_events, started
+
+
 @pytest.mark.timeout(300)
 def test_a_partition_never_read_after_a_restart_ends_the_worker_and_the_restart_recovers(live):
     """Seen once in 11 runs of the second-worker test under load: after the second worker left,
@@ -341,19 +361,8 @@ def test_a_partition_never_read_after_a_restart_ends_the_worker_and_the_restart_
     read or committed, and the worker must exit 70 after ``stall_exit_s`` saying which
     partitions and where the consumer stands; the normal worker started in its place finishes
     exactly."""
-    rows = spread(traffic(seed=9)) + tail("f")
-    expected_totals, expected_events, _ = offline_expectation(live.config, rows)
-    first, second = chunks(rows[:-len(tail("f"))], 2)
-    w = live.worker("f")
-    live.produce(first)
-    w.start()
-    w.wait(live.no_lag, "the worker caught up", timeout=180)
-    assert w.stop() == 0  # every partition now has a committed offset
-
-    live.produce(second + tail("f"))
-    w.module = "tests.integration.stalled_fetch_worker"
-    started = time.monotonic()
-    w.start()
+    w, rows, expected_totals, expected_events, started = restarted_as(
+        live, "tests.integration.stalled_fetch_worker", seed=9, tag="f")
     assert w.proc.wait(timeout=STALL_EXIT_S + 90) == 70
     assert time.monotonic() - started >= STALL_EXIT_S
     log = w.log_path.read_text(errors="replace")
@@ -383,18 +392,8 @@ def test_a_table_recovery_whose_records_were_fetched_and_lost_reads_them_again(l
     the consumer's position at the end of the log. Here the fetch loop loses the first pass of
     each changelog partition: after ``stall_exit_s`` the recovery watch reads them again from
     the first record not applied, without a restart, and the worker finishes exactly."""
-    rows = spread(traffic(seed=10)) + tail("d")
-    expected_totals, expected_events, _ = offline_expectation(live.config, rows)
-    first, second = chunks(rows[:-len(tail("d"))], 2)
-    w = live.worker("d")
-    live.produce(first)
-    w.start()
-    w.wait(live.no_lag, "the worker caught up", timeout=180)
-    assert w.stop() == 0  # the changelogs now hold its state
-
-    live.produce(second + tail("d"))
-    w.module = "tests.integration.dropping_recovery_worker"
-    w.start()
+    w, rows, expected_totals, expected_events, _ = restarted_as(
+        live, "tests.integration.dropping_recovery_worker", seed=10, tag="d")
     live.caught_up(w, END, brands=BRANDS)
     assert w.proc.poll() is None and w.supervised == 0  # read again, not restarted
     log = w.log_path.read_text(errors="replace")
@@ -410,19 +409,8 @@ def test_a_table_recovery_that_reads_nothing_ends_the_worker_and_the_restart_rec
     second worker joined. Here the consumer never resumes its changelog partitions: the worker
     must exit 70 after ``stall_exit_s`` saying why and where its tasks waited, and the normal
     worker started in its place (the supervisor) recovers the state and finishes exactly."""
-    rows = spread(traffic(seed=8)) + tail("r")
-    expected_totals, expected_events, _ = offline_expectation(live.config, rows)
-    first, second = chunks(rows[:-len(tail("r"))], 2)
-    w = live.worker("r")
-    live.produce(first)
-    w.start()
-    w.wait(live.no_lag, "the worker caught up", timeout=180)
-    assert w.stop() == 0  # the changelogs now hold its state: the next start must read them
-
-    live.produce(second + tail("r"))
-    w.module = "tests.integration.stalled_recovery_worker"
-    started = time.monotonic()
-    w.start()
+    w, rows, expected_totals, expected_events, started = restarted_as(
+        live, "tests.integration.stalled_recovery_worker", seed=8, tag="r")
     assert w.proc.wait(timeout=STALL_EXIT_S + 90) == 70
     assert time.monotonic() - started >= STALL_EXIT_S  # not before the recovery was silent that long
     log = w.log_path.read_text(errors="replace")
