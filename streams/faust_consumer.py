@@ -226,8 +226,8 @@ class SafeConsumer(aiokafka_driver.Consumer):
                     # Raced against a suspended flow as Faust does: four tasks per record, a
                     # quarter of this loop's CPU. Running the hand-over's first step here instead
                     # doubled Faust's own rate but was reverted (stop 19): under CPU load the
-                    # second-worker test then showed read holes and restarts, or a partition never
-                    # read again, in 5 of 36 runs, and none with this race. The likely window: a
+                    # second-worker test then showed read holes and restarts, or minutes that
+                    # stopped closing, in 5 of 36 runs; 1 in 54 with this race. The likely window: a
                     # seek is counted only when its call returns from the consumer thread, and a
                     # record handed over at once, with no yield, is marked read in between.
                     handing = callback(message)
