@@ -17,6 +17,7 @@ from streams import metrics as M
 from streams.dlq import dlq_headers
 from streams.faust_util import committed_offsets, die_without_commit, kafka_timestamp_ms, run_to_completion
 from streams.read_holes import ReadHoles
+from streams.state_dump import log_state
 
 
 def register(app, *, source, scored, dlq, step: IngestStep, settings):
@@ -139,6 +140,7 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
                 # a stalled consumer (seen after repeated crashes: Faust's acks stop advancing).
                 # Crash-only recovery: exit without committing; the supervisor restarts the
                 # worker, which reads from the last commit (idempotent by mention id).
+                log_state(app, f"ingest: raw partition {p} stalled")
                 die_without_commit(app.log, "ingest", TimeoutError(
                     f"raw partition {p}: {high - done} records waiting, none processed for {now - last:.0f} s"))
             if caught_up and now - last >= idle_after and not holes.holding(p):

@@ -88,6 +88,7 @@ def register(app, *, topics, after_s: float, interval_s: float = 5.0) -> CommitW
     """A timer that exits the worker (code 70, no commit) when records handed to its agents
     ``after_s`` ago are still not committed (see the module docstring)."""
     from streams.faust_util import committed_offsets, die_without_commit
+    from streams.state_dump import log_state
 
     watch = CommitWatch(after_s=after_s)
     names = {t.get_topic_name() for t in topics}
@@ -99,6 +100,7 @@ def register(app, *, topics, after_s: float, interval_s: float = 5.0) -> CommitW
         stuck = watch.observe(time.monotonic(), app.monitor.tp_read_offsets, committed_offsets(app),
                               owned, paused=bool(app.rebalancing or recovering))
         if stuck:
+            log_state(app, "commits stopped")
             die_without_commit(app.log, "commit", TimeoutError(
                 "offset commits stopped behind records already read (a consumer that dropped records "
                 "after a rebalance, or a broker refusing commits): "

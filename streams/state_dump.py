@@ -50,6 +50,15 @@ def describe(app) -> str:
     return "\n".join(parts)
 
 
+def log_state(app, why: str) -> None:
+    """Log :func:`describe` before a crash-only exit (the stall rules), so that the exit says
+    where the worker stood; never raises."""
+    try:
+        app.log.warning("state at the exit (%s):\n%s", why, describe(app))
+    except Exception:  # noqa: BLE001 - the exit must happen anyway
+        pass
+
+
 def install(loop, app) -> None:
     """Log :func:`describe` when the process gets SIGUSR1 (on the event loop: a loop stuck in
     a call logs nothing, which says that much)."""
