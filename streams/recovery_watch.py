@@ -150,6 +150,19 @@ def consumer_state(app, stalled: Mapping) -> str:
             f"generation={app.consumer_generation_id}; " + "; ".join(places))
 
 
+def _kafka_partitions(app, tps) -> tuple:
+    """aiokafka's consumer, and for each of ``tps`` its (partition, state) in aiokafka's
+    assignment (None where not assigned there). Read from the main thread; may raise."""
+    kafka = app.consumer._thread._consumer
+    assignment = kafka._subscription.subscription.assignment
+    by_name = {(t.topic, t.partition): t for t in assignment.tps}
+    found = {}
+    for tp in tps:
+        ktp = by_name.get((tp.topic, tp.partition))
+        found[tp] = None if ktp is None else (ktp, assignment.state_value(ktp))
+    return kafka, found
+
+
 def fetcher_state(app, stalled: Mapping) -> str:
     """Where aiokafka's own fetcher stands for each stalled partition (read once, from the
     main thread, on the way out): its position against the recovery's offset and highwater,
@@ -158,17 +171,15 @@ def fetcher_state(app, stalled: Mapping) -> str:
     recovery's offset, or never fetches, shows here."""
     try:
         recovery = app.tables.recovery
-        kafka = app.consumer._thread._consumer
+        kafka, found = _kafka_partitions(app, sorted(stalled, key=str))
         fetcher = kafka._fetcher
-        assignment = kafka._subscription.subscription.assignment
         buffered = getattr(fetcher, "_records", {}) or {}
         parts = []
-        for tp in sorted(stalled, key=str):
-            ktp = next((t for t in assignment.tps if t.topic == tp.topic and t.partition == tp.partition), None)
-            if ktp is None:
+        for tp, where in found.items():
+            if where is None:
                 parts.append(f"{tp.topic}/{tp.partition}: not in aiokafka's assignment")
                 continue
-            state = assignment.state_value(ktp)
+            ktp, state = where
             parts.append(
                 f"{tp.topic}/{tp.partition}: position={getattr(state, '_position', None)} "
                 f"recovery_offset={recovery.active_offsets.get(tp)} highwater={recovery.active_highwaters.get(tp)} "
@@ -182,15 +193,10 @@ def fetcher_state(app, stalled: Mapping) -> str:
 def consumer_positions(app, tps) -> dict:
     """aiokafka's position per partition (None where not known), read from the main thread."""
     try:
-        assignment = app.consumer._thread._consumer._subscription.subscription.assignment
-        by_name = {(t.topic, t.partition): t for t in assignment.tps}
-        out = {}
-        for tp in tps:
-            ktp = by_name.get((tp.topic, tp.partition))
-            out[tp] = None if ktp is None else getattr(assignment.state_value(ktp), "_position", None)
-        return out
+        _, found = _kafka_partitions(app, tps)
     except Exception:  # noqa: BLE001 - unknown: no rewind, the exit stays the answer
         return {}
+    return {tp: None if where is None else getattr(where[1], "_position", None) for tp, where in found.items()}
 
 
 def register(app, *, after_s: float, interval_s: float = 5.0) -> RecoveryWatch:

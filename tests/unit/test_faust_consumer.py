@@ -269,4 +269,3 @@ def test_the_worker_consumer_asks_the_broker_to_hold_an_empty_fetch_100_ms_not_f
     thread, consumer = asyncio.run(consumer_of_the_thread())
     assert isinstance(thread, ShortFetchWaitThread)
     assert FETCH_MAX_WAIT_MS == 100 and consumer._fetch_max_wait_ms == FETCH_MAX_WAIT_MS
-
