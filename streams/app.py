@@ -9,7 +9,8 @@ Tables use the memory store: a restarted worker rebuilds them from their compact
 topics (no RocksDB to install; recovery time is measured in bench/). The brand-state table
 holds bounded values under several keys per brand (``buzzwatch.stages.brandstore``) and places every
 key on the partition of its brand, which is the partition the ingest stage sends that brand's
-mentions to (co-partitioning): a brand's state lives with its mentions.
+mentions to (co-partitioning): a brand's state lives with its mentions. Each scored
+partition's aligned watermark lives there too, on that partition.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import faust
 from aiokafka.partitioner import murmur2
 
 from buzzwatch.stages.aggregate import AggregateStage
-from buzzwatch.stages.brandstore import brand_of_key
+from buzzwatch.stages.brandstore import brand_of_key, watermark_partition
 from buzzwatch.stages.ingest import IngestStep
 from streams.faust_consumer import use_safe_consumer
 from streams.settings import Settings
@@ -36,12 +37,24 @@ def brand_partition(brand: str | bytes, partitions: int) -> int:
     return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
+def key_partition(key: bytes, partitions: int) -> int:
+    """The table partition of a brand-state key: its brand's, and for a scored partition's
+    aligned watermark (``brandstore.watermark_key``) that partition, so that whoever owns the
+    scored partition recovers it with the brands living there.
+
+    >>> from buzzwatch.stages.brandstore import watermark_key
+    >>> key_partition(b"Acme\\x00m\\x0060000", 4) == brand_partition("Acme", 4), key_partition(watermark_key(3), 4)
+    (True, 3)
+    """
+    p = watermark_partition(key)
+    return p % partitions if p is not None else brand_partition(brand_of_key(key), partitions)
+
+
 class BrandKeyedTable(faust.Table):
-    """A table whose keys ``<brand>[\\0...]`` all live on the brand's partition."""
+    """A table whose keys ``<brand>[\\0...]`` all live on the brand's partition (see :func:`key_partition`)."""
 
     def partition_for_key(self, key) -> int:
-        n = self.partitions or self.app.conf.topic_partitions
-        return brand_partition(brand_of_key(key), n)
+        return key_partition(key, self.partitions or self.app.conf.topic_partitions)
 
 
 def bytes_table(app: faust.App, name: str, partitions: int) -> faust.Table:

@@ -155,6 +155,7 @@ class AggregateStage:
         self.partition_of = partition_of
         self.on_load = on_load
         self.watermarks: dict[int, AlignedWatermark] = {}
+        self._stored_watermarks: dict[int, dict] = {}  # as last read from or written to the store
         self.cache: dict[str, BrandState] = {}
         # scored partitions this stage owns now (None: all, offline): only their brands' gauges
         # are exported. Records and saves are never withheld on this view of the assignment (a
@@ -181,21 +182,48 @@ class AggregateStage:
         return st
 
     def save(self, brands: Iterable[str]) -> None:
-        """Write the brands' changes (in memory only without a store)."""
+        """Write the brands' changes, then the aligned watermarks that moved (in memory only
+        without a store). Brands first: a crash in between leaves a stored watermark behind the
+        minutes it closed (they are closed again, idempotently), never ahead of them."""
         if self.store is None:
             return
         for brand in sorted(brands):
             st = self.cache.get(brand)
             if st is not None:  # None: given up meanwhile (revoked); its owner has the saved state
                 self.store.save(st)
+        for partition, w in sorted(self.watermarks.items()):
+            value = w.to_dict()
+            if w.raw_partitions and value != self._stored_watermarks.get(partition):
+                self.store.save_watermark(partition, value)
+                self._stored_watermarks[partition] = value
 
     def forget(self, partitions: Iterable[int] | None = None) -> list[str]:
-        """Drop cached brands (of ``partitions``, or all) after a rebalance; return them."""
+        """Drop cached brands and aligned watermarks (of ``partitions``, or all) after a
+        rebalance; return the brands. Both are read from the table again if they come back."""
         parts = None if partitions is None else set(partitions)
         gone = [b for b in self.cache if parts is None or self.partition(b) in parts]
         for b in gone:
             del self.cache[b]
+        for p in [p for p in self.watermarks if parts is None or p in parts]:
+            del self.watermarks[p]
+            self._stored_watermarks.pop(p, None)
         return gone
+
+    def aligned_watermark(self, partition: int) -> AlignedWatermark:
+        """A scored partition's aligned watermark, read from the store the first time.
+
+        Kept in the table because the markers that built it are gone once their offsets are
+        committed: a restarted worker (or the partition's next owner) would otherwise wait for
+        a fresh marker from every raw partition, and a raw partition with nothing new to read
+        has no clock to send (its reader's clock starts empty), so no minute closed again."""
+        w = self.watermarks.get(partition)
+        if w is None:
+            stored = self.store.load_watermark(partition) if self.store is not None else None
+            w = AlignedWatermark.from_dict(stored) if stored else AlignedWatermark()
+            if stored:
+                self._stored_watermarks[partition] = stored
+            self.watermarks[partition] = w
+        return w
 
     def partition(self, brand: str) -> int:
         """The scored partition a brand lives on (as seen in its records, else the partitioner)."""
@@ -211,8 +239,7 @@ class AggregateStage:
         return sorted(b for b, p in self.partitions.items() if p == partition)
 
     def watermark(self, partition: int) -> int | None:
-        w = self.watermarks.get(partition)
-        return w.get() if w else None
+        return self.aligned_watermark(partition).get()
 
     # -- the per-batch loop ------------------------------------------------------------------
     def process(self, items: Iterable[tuple[int, ScoredMention | Watermark]]) -> AggregateBatch:
@@ -231,7 +258,7 @@ class AggregateStage:
                     out.outcomes.append((item.brand, self.state(item.brand).buckets.add(item)))
                     out.touched.add(item.brand)
                 else:
-                    self.watermarks.setdefault(partition, AlignedWatermark()).update(
+                    self.aligned_watermark(partition).update(
                         item.raw_partition, item.raw_partitions, item.event_time_ms, item.idle)
             except Exception as exc:  # noqa: BLE001 - one record must not take the batch down
                 out.failed.append((i, exc))

@@ -13,6 +13,9 @@ key                                        value
                                            ``n``, how many ids its sums count (bounded)
 ``<brand>\\0i\\0<minute>\\0<k>``              chunk ``k`` of that minute's ids (4,096 x 8 bytes)
 ``<brand>\\0j\\0<minute>\\0<k>``              chunk ``k`` of the ids seen late for that minute
+``\\0w\\0<scored partition>``                 that partition's aligned watermark: how far each
+                                           raw partition got (not a brand: no brand name is
+                                           empty)
 =========================================  ==================================================
 
 Every value is bounded (:data:`MAX_VALUE_BYTES`) whatever the brand's rate, backlog or
@@ -90,6 +93,23 @@ class DictKV:
 def brand_of_key(key: bytes) -> bytes:
     """The partitioning part of a key: the brand (what the live table hashes)."""
     return key.split(SEP, 1)[0]
+
+
+_WATERMARK_PREFIX = SEP + b"w" + SEP
+
+
+def watermark_key(partition: int) -> bytes:
+    """The key of a scored partition's aligned watermark (the live table places it on that partition).
+
+    >>> watermark_key(3), watermark_partition(watermark_key(3)), watermark_partition(b"acme")
+    (b'\\x00w\\x003', 3, None)
+    """
+    return _WATERMARK_PREFIX + str(partition).encode()
+
+
+def watermark_partition(key: bytes) -> int | None:
+    """The scored partition a :func:`watermark_key` is for; ``None`` for a brand's key."""
+    return int(key[len(_WATERMARK_PREFIX):]) if key.startswith(_WATERMARK_PREFIX) else None
 
 
 def _minute_key(brand: bytes, minute: int) -> bytes:
@@ -193,6 +213,16 @@ class BrandStore:
             for idx in range(chunks):
                 self.kv.delete(_chunk_key(brand, kind, minute, idx))
         b.mark_saved()
+
+    def save_watermark(self, partition: int, value: dict) -> None:
+        """Write a scored partition's aligned watermark (``AlignedWatermark.to_dict``). Written
+        after the brands of the same batch: a stored watermark never runs ahead of the minutes
+        it closed."""
+        self._set(watermark_key(partition), orjson.dumps(value))
+
+    def load_watermark(self, partition: int) -> dict | None:
+        raw = self.kv.get(watermark_key(partition))
+        return orjson.loads(raw) if raw is not None else None
 
     def _log(self, brand: bytes, kind: str, minute: int, n: int) -> IdLog:
         chunks = []

@@ -113,6 +113,27 @@ class AlignedWatermark:
         else:
             self.idle.discard(raw_partition)
 
+    def to_dict(self) -> dict:
+        """What :meth:`from_dict` reads back: the live aggregate keeps it in its table, so that a
+        restarted worker (or a partition's next owner) knows how far every raw partition got.
+
+        >>> w = AlignedWatermark(); w.update(1, 2, 60_000); w.update(0, 2, -1, idle=True)
+        >>> w.to_dict()
+        {'n': 2, 't': {'1': 60000}, 'i': [0]}
+        >>> AlignedWatermark.from_dict(w.to_dict()).get()
+        60000
+        """
+        return {"n": self.raw_partitions, "t": {str(p): t for p, t in sorted(self.by_partition.items())},
+                "i": sorted(self.idle)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "AlignedWatermark":
+        w = cls()
+        w.raw_partitions = int(d["n"])
+        w.by_partition = {int(p): int(t) for p, t in d["t"].items()}
+        w.idle = {int(p) for p in d["i"]}
+        return w
+
     def get(self) -> int | None:
         if not self.raw_partitions:
             return None

@@ -333,6 +333,36 @@ def test_a_second_worker_joins_and_leaves_with_exact_totals_and_no_stale_gauges(
     assert alert_keys(live.alerts()) == expected_events
 
 
+@pytest.mark.timeout(300)
+def test_a_restart_goes_on_from_how_far_every_raw_partition_got_when_only_one_has_new_records(live):
+    """Stop 20 (1 of 19 loaded runs of the second-worker test): a worker restarted after every
+    record of raw partitions 0, 2 and 3 was processed and committed closed no minute again: the
+    markers that had carried those partitions' clocks were read and committed, and their new
+    reader, with nothing new to read, had no clock to send. Here the marker timer (which
+    repeats the clocks every ``watermark_interval_s``) is slowed to an hour, so that at the
+    restart no marker waits unread, and only raw partition 1 gets records after it: its minutes
+    must close from the aligned watermark the aggregate kept in its table."""
+    rows = spread(traffic(seed=12)) + tail("m")
+    expected_totals, expected_events, _ = offline_expectation(live.config, rows)
+    after = [r for r in tail("m") if r[0] == 1]
+    config = live.tmp / "slow-markers.toml"
+    config.write_text(live.config.read_text().replace("watermark_interval_s = 0.5", "watermark_interval_s = 3600"))
+    w = live.worker("m")
+    w.env["BUZZWATCH_CONFIG"] = str(config)
+    live.produce([r for r in rows if r not in after])
+    w.start()
+    w.wait(live.no_lag, "the worker caught up", timeout=180)
+    scored = f"{live.prefix}{live.app_id}.mentions.scored"
+    w.wait(lambda: group_lag(live.bootstrap, live.app_id, [scored]) == 0 or None,
+           "every marker read and committed", timeout=90)
+    assert w.stop() == 0
+    live.produce(after)
+    w.start()
+    live.caught_up(w, END, brands=BRANDS)
+    assert live.totals() == expected_totals, live.where_lost(rows)
+    assert alert_keys(live.alerts()) == expected_events
+
+
 def restarted_as(live, module: str, *, seed: int, tag: str):
     """A worker that processed the first half of a day's rows (its state in the changelogs,
     every partition committed), stopped, and started again as ``module`` (a faulty variant of

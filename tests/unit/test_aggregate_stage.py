@@ -77,6 +77,52 @@ def test_state_is_saved_and_read_back_by_a_new_stage_as_a_restarted_worker_would
     assert g.last_minute_start_ms == T0 + 60_000 and g.windows["5m"].mentions == 20
 
 
+def test_a_restarted_stage_knows_how_far_every_raw_partition_got_without_new_markers_from_them():
+    """Stop 20's second-worker failure: after a restart, raw partitions 0, 2 and 3 had nothing
+    new to read, so their reader had no clock to send, and the markers that had carried their
+    clocks were committed: no minute closed again. The aligned watermark is kept in the store."""
+    kv = DictKV()
+    first = AggregateStage(CFG, kv)
+    out = first.process([(0, m(1, minute=0))] + [(0, Watermark(p, 4, T0 + 30 * 60_000)) for p in (0, 2, 3)]
+                        + [(0, Watermark(1, 4, T0 + 2 * 60_000))])
+    first.save(out.touched)
+    assert [c.summary.start_ms for c in out.closed["acme"]] == [T0]
+
+    second = AggregateStage(CFG, kv)  # the restart: raw 1's reader reads on, the others send nothing (-1)
+    out = second.process([(0, m(2, minute=5))] + [(0, Watermark(p, 4, -1)) for p in (0, 2, 3)]
+                         + [(0, Watermark(1, 4, T0 + 20 * 60_000))])
+    assert out.watermarks == {0: T0 + 20 * 60_000}
+    closed = [c.summary for c in out.closed["acme"]]
+    assert closed[0].start_ms == T0 + 60_000 and closed[-1].start_ms == T0 + 18 * 60_000
+    assert sum(c.mentions for c in closed) == 1  # minute 5's mention, counted once
+
+
+def test_a_stored_watermark_is_written_after_the_brands_and_only_when_it_moved():
+    written = []
+
+    class RecordingKV(DictKV):
+        def set(self, key, value):
+            written.append(key)
+            super().set(key, value)
+
+    stage = AggregateStage(CFG, RecordingKV())
+    out = stage.process([(0, m(1)), (0, Watermark(0, 1, T0 + 5 * 60_000))])
+    stage.save(out.touched)
+    assert written[-1] == b"\x00w\x000" and all(k.startswith(b"acme") for k in written[:-1])
+    written.clear()
+    stage.save(stage.process([(0, Watermark(0, 1, T0 + 5 * 60_000))]).touched)  # the same clock again
+    assert written == []
+
+
+def test_a_partition_given_away_and_taken_back_reads_its_watermark_from_the_store_again():
+    kv = DictKV()
+    mine, theirs = AggregateStage(CFG, kv), AggregateStage(CFG, kv)
+    mine.save(mine.process([(0, Watermark(0, 1, T0 + 5 * 60_000))]).touched)
+    mine.forget([0])
+    theirs.save(theirs.process([(0, m(1, minute=6)), (0, Watermark(0, 1, T0 + 9 * 60_000))]).touched)
+    assert mine.watermark(0) == T0 + 9 * 60_000  # not the 5 minutes it had before giving it away
+
+
 def test_forget_drops_the_brands_of_revoked_partitions_only():
     stage = AggregateStage(CFG, DictKV(), partition_of={"acme": 0, "globex": 1}.__getitem__)
     stage.process([(0, m(1)), (1, m(2, "globex"))])
