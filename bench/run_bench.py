@@ -487,10 +487,28 @@ def _memory_phase(run: Run, w: K.Worker, env: dict, n: int) -> dict:
 
 
 def metrics_page(w: K.Worker) -> dict:
-    """Size and fetch time of the worker's /metrics page (it grows with the brands shown)."""
+    """Size and fetch time of the worker's /metrics page (it grows with the brands shown), and
+    how long a one-gauge probe takes while the whole page renders: the worker's event loop
+    stays free (the page is rendered in a thread), so the probe is not queued behind it."""
+    import threading
+
+    full: dict = {}
+
+    def fetch_full() -> None:
+        t0 = time.perf_counter()
+        full["bytes"] = len(w.metrics_text())
+        full["s"] = time.perf_counter() - t0
+
+    reader = threading.Thread(target=fetch_full)
+    reader.start()
+    time.sleep(0.1)
     t0 = time.perf_counter()
-    text = w.metrics_text()
-    return {"metrics_page_bytes": len(text), "metrics_page_s": round(time.perf_counter() - t0, 2)}
+    w.metrics_text("buzzwatch_mentions_consumed_total")
+    probe_s = time.perf_counter() - t0
+    probe_done_first = reader.is_alive()
+    reader.join()
+    return {"metrics_page_bytes": full["bytes"], "metrics_page_s": round(full["s"], 2),
+            "one_gauge_probe_during_page_s": round(probe_s, 3), "probe_answered_before_page": probe_done_first}
 
 
 def scale_out(run: Run) -> dict:
