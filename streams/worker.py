@@ -83,6 +83,26 @@ class BuzzwatchWorker(GuardedWorker, faust.Worker):
         state_dump.install(self.loop, self.app)  # kill -USR1: log what the worker is doing
 
 
+GC_THRESHOLDS = (10_000, 10, 10)  # CPython's default: (700, 10, 10)
+
+
+def tune_gc() -> None:
+    """Collect garbage less often in a worker whose heap holds thousands of brands.
+
+    Why: with 10,000 brands the heap grows by millions of small objects (each loaded brand's
+    rings and sketches) and CPython runs a full collection, which walks the whole heap, every
+    time it grows by a quarter: loading 10,000 brands' state took 2.2 s of CPU of which half
+    was collections (8 full ones); with a young generation of 10,000 objects instead of 700,
+    1.15 s (1 full one), with the start-up objects frozen as well, 1.0 s (none). Frozen: the
+    modules, lexicons and Faust's services, which live as long as the process and never need
+    walking. Cycles are still collected (the older generations still run)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def run_worker(settings: Settings, loglevel: str = "warn") -> None:
     from streams.topics import create_topics, topic_specs
 
@@ -94,4 +114,5 @@ def run_worker(settings: Settings, loglevel: str = "warn") -> None:
     parts = build_worker(settings)
     worker = BuzzwatchWorker(parts.app, stop_guard=StopGuard(settings.stop_timeout_s), loglevel=loglevel, quiet=True,
                              redirect_stdouts=False)
+    tune_gc()
     worker.execute_from_commandline()
