@@ -10,7 +10,9 @@ brand close per batch, as in a backlog or a replay) and ``hot`` (bench/core_thro
 brands at 100/min); ``warm``: 1,000 brands holding seven event-time days of state each
 (bench_state's templates, as the ``memory`` section seeds them), ten batches that close one
 (silent) minute of every brand: the live steady state of a worker with many small brands,
-reported per closed brand-minute.
+reported per closed brand-minute; ``load``: CPU to read 10,000 warm brands' state from the
+store (what a worker does after a start or a rebalance), with CPython's collector settings
+and with the worker's (``streams.worker.tune_gc``), and the full collections each took.
 """
 
 from __future__ import annotations
@@ -82,13 +84,54 @@ def warm_seconds(shared: Path, brands: int = 1000, batches: int = 10) -> tuple[f
     return time.process_time() - t0, closed
 
 
+def load_seconds(shared: Path, tuned: bool, brands: int = 10_000) -> tuple[float, int]:
+    """CPU seconds to read ``brands`` warm brands from a DictKV, and the full collections run."""
+    import bench_state as S
+    from buzzwatch.config import CoreConfig
+
+    names = W.brand_names(brands)
+    items, _ = S.cloned_state(W.load_corpus(shared), names, WARM_END_MS, 4)
+    core = CoreConfig.from_dict({"brands": [{"name": n} for n in names]})
+    kv = DictKV()
+    for _, k, v in items:
+        kv.data[k] = bytes(memoryview(v))
+    del items
+    stage = AggregateStage(core, kv)
+    before = gc.get_threshold()
+    full = [0]
+
+    def count(phase, info):
+        full[0] += phase == "stop" and info["generation"] == 2
+
+    gc.collect()
+    if tuned:
+        from streams.worker import tune_gc
+        tune_gc()
+    gc.callbacks.append(count)
+    try:
+        t0 = time.process_time()
+        for n in names:
+            stage.state(n)
+        return time.process_time() - t0, full[0]
+    finally:
+        gc.callbacks.remove(count)
+        gc.unfreeze()
+        gc.set_threshold(*before)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=W.DEFAULT_SHARED)
-    ap.add_argument("--workload", default="zipf,backlog,hot,warm")
+    ap.add_argument("--workload", default="zipf,backlog,hot,warm,load")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     for name in args.workload.split(","):
+        if name == "load":
+            for tuned in (False, True):
+                best, full = min(load_seconds(args.shared, tuned) for _ in range(args.repeat))
+                print(f"load: 10,000 brands' state, {'worker' if tuned else 'CPython default'} collector settings: "
+                      f"CPU {best:.2f} s (best of {args.repeat}), {full} full collections", flush=True)
+            continue
         if name == "warm":
             runs = [warm_seconds(args.shared) for _ in range(args.repeat)]
             best, closed = min(runs)

@@ -91,9 +91,9 @@ def tune_gc() -> None:
 
     Why: with 10,000 brands the heap grows by millions of small objects (each loaded brand's
     rings and sketches) and CPython runs a full collection, which walks the whole heap, every
-    time it grows by a quarter: loading 10,000 brands' state took 2.2 s of CPU of which half
-    was collections (8 full ones); with a young generation of 10,000 objects instead of 700,
-    1.15 s (1 full one), with the start-up objects frozen as well, 1.0 s (none). Frozen: the
+    time it grows by a quarter: reading 10,000 brands' state took 1.81 s of CPU and 7 full
+    collections, and 0.95 s and none with these settings (``bench/aggregate_cpu.py --workload
+    load``; a young generation of 10,000 objects instead of 700 alone: 1.15 s, 1). Frozen: the
     modules, lexicons and Faust's services, which live as long as the process and never need
     walking. Cycles are still collected (the older generations still run)."""
     import gc
