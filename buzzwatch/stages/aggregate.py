@@ -156,6 +156,7 @@ class AggregateStage:
         self.on_load = on_load
         self.watermarks: dict[int, AlignedWatermark] = {}
         self._stored_watermarks: dict[int, dict] = {}  # as last read from or written to the store
+        self._reread_watermarks: set[int] = set()  # given away since: merge the stored copy in on next use
         self.cache: dict[str, BrandState] = {}
         # scored partitions this stage owns now (None: all, offline): only their brands' gauges
         # are exported. Records and saves are never withheld on this view of the assignment (a
@@ -198,28 +199,37 @@ class AggregateStage:
                 self._stored_watermarks[partition] = value
 
     def forget(self, partitions: Iterable[int] | None = None) -> list[str]:
-        """Drop cached brands and aligned watermarks (of ``partitions``, or all) after a
-        rebalance; return the brands. Both are read from the table again if they come back."""
+        """Drop cached brands (of ``partitions``, or all) after a rebalance and return them;
+        their aligned watermarks take in the table's copy when next used. Both come from the
+        table if the partitions come back (another owner may have moved them on).
+
+        A watermark is merged, not dropped: Faust's revoke signal can run after the new
+        assignment's first batch (see agents.aggregate), and dropping what that batch learnt
+        for a partition still owned could lose a marker that will not come again."""
         parts = None if partitions is None else set(partitions)
         gone = [b for b in self.cache if parts is None or self.partition(b) in parts]
         for b in gone:
             del self.cache[b]
-        for p in [p for p in self.watermarks if parts is None or p in parts]:
-            del self.watermarks[p]
-            self._stored_watermarks.pop(p, None)
+        self._reread_watermarks.update(p for p in self.watermarks if parts is None or p in parts)
         return gone
 
     def aligned_watermark(self, partition: int) -> AlignedWatermark:
-        """A scored partition's aligned watermark, read from the store the first time.
+        """A scored partition's aligned watermark, with the table's copy taken in the first time
+        (and again after the partition was given away).
 
         Kept in the table because the markers that built it are gone once their offsets are
         committed: a restarted worker (or the partition's next owner) would otherwise wait for
         a fresh marker from every raw partition, and a raw partition with nothing new to read
         has no clock to send (its reader's clock starts empty), so no minute closed again."""
         w = self.watermarks.get(partition)
-        if w is None:
+        if w is None or partition in self._reread_watermarks:
+            self._reread_watermarks.discard(partition)
             stored = self.store.load_watermark(partition) if self.store is not None else None
-            w = AlignedWatermark.from_dict(stored) if stored else AlignedWatermark()
+            if w is None:
+                w = AlignedWatermark.from_dict(stored) if stored else AlignedWatermark()
+            elif stored:
+                w.merge(AlignedWatermark.from_dict(stored))
+            self._stored_watermarks.pop(partition, None)
             if stored:
                 self._stored_watermarks[partition] = stored
             self.watermarks[partition] = w

@@ -134,6 +134,21 @@ class AlignedWatermark:
         w.idle = {int(p) for p in d["i"]}
         return w
 
+    def merge(self, other: "AlignedWatermark") -> None:
+        """Take in what ``other`` knows (a stored copy): each raw partition's furthest clock.
+        Markers only move a partition forward, so merging never loses progress, in any order.
+
+        >>> a, b = AlignedWatermark(), AlignedWatermark()
+        >>> a.update(0, 2, 50_000); a.update(1, 2, 90_000); b.update(0, 2, 70_000); b.update(1, 2, 60_000)
+        >>> a.merge(b); a.by_partition
+        {0: 70000, 1: 90000}
+        """
+        if other.raw_partitions > self.raw_partitions:
+            self.raw_partitions = other.raw_partitions
+        for p, t in other.by_partition.items():
+            if p < self.raw_partitions and t > self.by_partition.get(p, -1):
+                self.by_partition[p] = t
+
     def get(self) -> int | None:
         if not self.raw_partitions:
             return None

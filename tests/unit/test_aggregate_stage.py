@@ -123,6 +123,16 @@ def test_a_partition_given_away_and_taken_back_reads_its_watermark_from_the_stor
     assert mine.watermark(0) == T0 + 9 * 60_000  # not the 5 minutes it had before giving it away
 
 
+def test_a_revoke_signal_that_runs_late_loses_no_marker_of_a_partition_still_owned():
+    """Faust's revoke signal can run after the new assignment's first batch: what that batch
+    learnt, not saved yet, must survive it."""
+    stage = AggregateStage(CFG, DictKV())
+    stage.save(stage.process([(0, Watermark(0, 1, T0 + 5 * 60_000))]).touched)
+    stage.process([(0, Watermark(0, 1, T0 + 9 * 60_000))])  # its save waits behind the batch's sends
+    stage.forget([0])
+    assert stage.watermark(0) == T0 + 9 * 60_000
+
+
 def test_forget_drops_the_brands_of_revoked_partitions_only():
     stage = AggregateStage(CFG, DictKV(), partition_of={"acme": 0, "globex": 1}.__getitem__)
     stage.process([(0, m(1)), (1, m(2, "globex"))])
