@@ -59,7 +59,7 @@ def register(app, *, source, alerts, dlq, stage: AggregateStage, settings) -> No
                 # Read for the gauges only, never cached: during a rebalance the assignment can
                 # show a partition before its table is recovered, and a state cached from a
                 # half-recovered table would later be saved over the newer one.
-                st = stage.cache.get(brand) or (stage.store.load(brand) if stage.store is not None else None)
+                st = stage.cache.get(brand) or (stage.store.load_closed(brand) if stage.store is not None else None)
                 if st is not None:
                     M.set_brand_gauges(brand, brand_gauges(st))
 

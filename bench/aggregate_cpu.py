@@ -12,7 +12,8 @@ brands at 100/min); ``warm``: 1,000 brands holding seven event-time days of stat
 (silent) minute of every brand: the live steady state of a worker with many small brands,
 reported per closed brand-minute; ``load``: CPU to read 10,000 warm brands' state from the
 store (what a worker does after a start or a rebalance), with CPython's collector settings
-and with the worker's (``streams.worker.tune_gc``), and the full collections each took.
+and with the worker's (``streams.worker.tune_gc``), and the full collections each took; and
+the CPU to show 10,000 gained brands' gauges from their whole state or from their index alone.
 """
 
 from __future__ import annotations
@@ -84,8 +85,7 @@ def warm_seconds(shared: Path, brands: int = 1000, batches: int = 10) -> tuple[f
     return time.process_time() - t0, closed
 
 
-def load_seconds(shared: Path, tuned: bool, brands: int = 10_000) -> tuple[float, int]:
-    """CPU seconds to read ``brands`` warm brands from a DictKV, and the full collections run."""
+def _warm_kv(shared: Path, brands: int):
     import bench_state as S
     from buzzwatch.config import CoreConfig
 
@@ -95,7 +95,27 @@ def load_seconds(shared: Path, tuned: bool, brands: int = 10_000) -> tuple[float
     kv = DictKV()
     for _, k, v in items:
         kv.data[k] = bytes(memoryview(v))
-    del items
+    return names, core, kv
+
+
+def gauges_seconds(shared: Path, closed_only: bool, brands: int = 10_000) -> float:
+    """CPU seconds to show ``brands`` gained brands' gauges: a whole load, or the index alone."""
+    from buzzwatch.stages.aggregate import brand_gauges
+    from buzzwatch.stages.brandstore import BrandStore
+
+    names, _, kv = _warm_kv(shared, brands)
+    store = BrandStore(kv)
+    read = store.load_closed if closed_only else store.load
+    gc.collect()
+    t0 = time.process_time()
+    for n in names:
+        brand_gauges(read(n))
+    return time.process_time() - t0
+
+
+def load_seconds(shared: Path, tuned: bool, brands: int = 10_000) -> tuple[float, int]:
+    """CPU seconds to read ``brands`` warm brands from a DictKV, and the full collections run."""
+    names, core, kv = _warm_kv(shared, brands)
     stage = AggregateStage(core, kv)
     before = gc.get_threshold()
     full = [0]
@@ -131,6 +151,10 @@ def main() -> None:
                 best, full = min(load_seconds(args.shared, tuned) for _ in range(args.repeat))
                 print(f"load: 10,000 brands' state, {'worker' if tuned else 'CPython default'} collector settings: "
                       f"CPU {best:.2f} s (best of {args.repeat}), {full} full collections", flush=True)
+            for closed_only in (False, True):
+                best = min(gauges_seconds(args.shared, closed_only) for _ in range(args.repeat))
+                print(f"load: gauges of 10,000 gained brands, {'index alone' if closed_only else 'whole state'}: "
+                      f"CPU {best:.2f} s (best of {args.repeat})", flush=True)
             continue
         if name == "warm":
             runs = [warm_seconds(args.shared) for _ in range(args.repeat)]

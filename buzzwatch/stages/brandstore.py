@@ -255,6 +255,25 @@ class BrandStore:
         return BrandState(buckets, index.get("det") or {}, index.get("last") or {})
 
 
+    def load_closed(self, brand_name: str) -> BrandState | None:
+        """The brand's closed minutes and hours and its last assessment, read from its index
+        alone: what its gauges show (``aggregate.brand_gauges``), for a brand whose partition
+        this worker just gained. No open minute, id log or detector state is read, so the
+        result must never be cached nor saved.
+
+        Why: a worker that gains a partition shows every brand on it at once, then reads each
+        brand whole again when its minutes close; with 10,000 brands the first read was a full
+        load too (id logs, open minutes, the detector's 8 KB), doubling a start's reads."""
+        raw = self.kv.get(brand_name.encode("utf-8"))
+        if raw is None:
+            return None
+        index = orjson.loads(raw)
+        if index.get("v") != STATE_VERSION:
+            raise StateError(f"state of {brand_name!r} has version {index.get('v')}, this build reads "
+                             f"{STATE_VERSION}: rebuild state (docs/runbook-state-rebuild.md)")
+        return BrandState(BrandBuckets.from_parts(index, {}, {}, {}), None, index.get("last") or {})
+
+
 def states_from_items(items: Iterable[tuple[bytes, bytes]]) -> dict[str, BrandState]:
     """Every brand's state from a table's (key, value) pairs, e.g. a changelog read to its end."""
     kv = DictKV()

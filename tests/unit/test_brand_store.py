@@ -170,3 +170,24 @@ def test_state_of_another_version_asks_for_a_rebuild():
     kv.data[b"acme"] = b'{"v": 1}'
     with pytest.raises(StateError, match="rebuild"):
         BrandStore(kv).load("acme")
+
+
+def test_a_gained_brand_shows_the_same_gauges_from_its_index_alone():
+    """A worker that gains a partition shows its brands at once from their index (closed
+    minutes, hours, last assessment), without their open minutes, id logs or detector."""
+    from buzzwatch.config import CoreConfig
+    from buzzwatch.contract.scored import Watermark
+    from buzzwatch.stages.aggregate import AggregateStage, brand_gauges
+
+    kv = DictKV()
+    stage = AggregateStage(CoreConfig.from_dict({"brands": [{"name": "acme"}]}), kv)
+    rows = [(0, ScoredMention(id=str(i), brand="acme", created_at_ms=T0 + (i % 90) * 60_000, lang="en",
+                              compound=-0.5 if i % 3 else 0.4, label="negative" if i % 3 else "positive"))
+            for i in range(900)]
+    stage.save(stage.process(rows + [(0, Watermark(0, 1, T0 + 80 * 60_000))]).touched)  # minutes 78-89 stay open
+
+    store = BrandStore(kv)
+    full, closed = store.load("acme"), store.load_closed("acme")
+    assert brand_gauges(closed) == brand_gauges(full) is not None
+    assert closed.buckets.open == {} and full.buckets.open  # what it leaves out
+    assert store.load_closed("globex") is None
