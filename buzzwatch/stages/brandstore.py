@@ -233,15 +233,22 @@ class BrandStore:
             chunks.append(raw)
         return IdLog.from_chunks(chunks, n)
 
-    def load(self, brand_name: str) -> BrandState | None:
-        brand = brand_name.encode("utf-8")
-        raw = self.kv.get(brand)
+    def _index(self, brand_name: str) -> dict | None:
+        """The brand's index (None: no state), refused if another version wrote it."""
+        raw = self.kv.get(brand_name.encode("utf-8"))
         if raw is None:
             return None
         index = orjson.loads(raw)
         if index.get("v") != STATE_VERSION:
             raise StateError(f"state of {brand_name!r} has version {index.get('v')}, this build reads "
                              f"{STATE_VERSION}: rebuild state (docs/runbook-state-rebuild.md)")
+        return index
+
+    def load(self, brand_name: str) -> BrandState | None:
+        index = self._index(brand_name)
+        if index is None:
+            return None
+        brand = brand_name.encode("utf-8")
         minutes = {}
         for minute in BrandBuckets.open_minutes_of(index):
             mraw = self.kv.get(_minute_key(brand, minute))
@@ -254,7 +261,6 @@ class BrandStore:
         buckets = BrandBuckets.from_parts(index, minutes, closed, late)
         return BrandState(buckets, index.get("det") or {}, index.get("last") or {})
 
-
     def load_closed(self, brand_name: str) -> BrandState | None:
         """The brand's closed minutes and hours and its last assessment, read from its index
         alone: what its gauges show (``aggregate.brand_gauges``), for a brand whose partition
@@ -264,13 +270,9 @@ class BrandStore:
         Why: a worker that gains a partition shows every brand on it at once, then reads each
         brand whole again when its minutes close; with 10,000 brands the first read was a full
         load too (id logs, open minutes, the detector's 8 KB), doubling a start's reads."""
-        raw = self.kv.get(brand_name.encode("utf-8"))
-        if raw is None:
+        index = self._index(brand_name)
+        if index is None:
             return None
-        index = orjson.loads(raw)
-        if index.get("v") != STATE_VERSION:
-            raise StateError(f"state of {brand_name!r} has version {index.get('v')}, this build reads "
-                             f"{STATE_VERSION}: rebuild state (docs/runbook-state-rebuild.md)")
         return BrandState(BrandBuckets.from_parts(index, {}, {}, {}), None, index.get("last") or {})
 
 
