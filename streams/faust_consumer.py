@@ -25,6 +25,17 @@ comes again from the offset the seek set (other partitions' records in the batch
 seek counted after the batch it preceded is caught after the batch (``_refetch_skipped``). A record handed over twice is harmless (acks are idempotent in
 Faust, state updates are idempotent by mention id here); a record never handed over was the
 bug. ``streams.commit_watch`` stays as the crash-only net for anything else that stops commits.
+
+Records can also be lost *after* the hand-over: Faust empties the streams' queues when it
+resumes the flow at the end of a recovery (``FlowControlEvent.resume`` clears every queue made
+with ``clear_on_resume``) and when partitions are revoked. The recovery's seek to the committed
+offsets brings such records again, except for a partition this group never committed: aiokafka's
+``seek_to_committed`` leaves it where the fetches got. Measured: ``bench/run_bench.py --only
+memory`` lost one mention at a first start in 6 of 7 runs (the raw records were fetched while
+the table recovery read 10,000 brands' changelog; offset 250 of one partition waited in a queue
+when the resume cleared it, and Faust's head rule committed past that one missing record).
+So every clear is watched (:func:`use_safe_consumer`): the records it drops are sought back
+(:meth:`SafeConsumer.note_dropped`) and the commit never passes one of them until it was acked.
 """
 
 from __future__ import annotations
@@ -50,6 +61,41 @@ class SafeConsumer(aiokafka_driver.Consumer):
 
     _first_fetched: dict | None = None  # partition never committed -> lowest offset fetched since its last seek
     _seek_target: dict | None = None  # partition -> the offset its last seek set (None: not known)
+    _dropped: dict | None = None  # partition -> offsets cleared from the streams' queues, not acked since
+    _refetch: dict | None = None  # partition -> lowest of those offsets, to seek back to (by the fetch loop)
+
+    def note_dropped(self, messages) -> None:
+        """Records that Faust cleared from the streams' queues (never processed): fetch them again
+        (the fetch loop seeks back after its batch, skipping the rest of it for their partitions)
+        and commit nothing past them until acked."""
+        for m in messages:
+            if not self.app.topics.acks_enabled_for(m.topic):
+                continue
+            if self._dropped is None:
+                self._dropped = {}
+            if self._refetch is None:
+                self._refetch = {}
+            self._dropped.setdefault(m.tp, set()).add(m.offset)
+            self._refetch[m.tp] = min(self._refetch.get(m.tp, m.offset), m.offset)
+        # Counted as a seek: the rest of the batch in hand is stale for these partitions, so no
+        # record after a dropped one reaches the agents before it does. Out of order, the ingest
+        # would have moved its event-time clock past the dropped mentions, which then came late
+        # (measured: tests/integration/test_faults.py, 52 mentions of 12,973 counted late).
+        if self._sought is None:
+            self._sought = {}
+        for tp in {m.tp for m in messages}:
+            self._sought[tp] = self._sought.get(tp, 0) + 1
+
+    def _lowest_dropped(self, tp) -> int | None:
+        """The lowest offset of ``tp`` cleared from a queue and not acked since (those below the
+        commit are forgotten: another owner, or this one, processed them)."""
+        dropped = (self._dropped or {}).get(tp)
+        if not dropped:
+            return None
+        committed = self._committed_offset.get(tp)
+        if committed is not None:
+            dropped.difference_update([o for o in dropped if o < committed])
+        return min(dropped) if dropped else None
 
     def _note_fetched(self, tp, offset: int) -> None:
         """Remember the partition's head record when a fetch returns it: the record at the
@@ -82,6 +128,7 @@ class SafeConsumer(aiokafka_driver.Consumer):
         app = self.app
         current = getattr(message, "generation_id", app.consumer_generation_id) == app.consumer_generation_id
         if current and app.flow_control.is_active():
+            (self._dropped or {}).get(message.tp, set()).discard(message.offset)
             return super().ack(message)
         with ack_lock:
             if not message.acked:
@@ -103,6 +150,9 @@ class SafeConsumer(aiokafka_driver.Consumer):
         last commit (crash-only, at-least-once)."""
         committed = self._committed_offset.get(tp)
         acked = self._acked.get(tp)
+        dropped = self._lowest_dropped(tp)
+        if acked and dropped is not None and min(acked) > dropped:
+            return None  # a record cleared from a queue waits to be fetched and acked again
         if acked:
             head = committed if (self._head_fetched or {}).get(tp) == committed else None
             if committed is None:  # never committed: Faust has no head check at all
@@ -145,7 +195,7 @@ class SafeConsumer(aiokafka_driver.Consumer):
         finally:
             self._bump(partitions, partitions)
 
-    async def _refetch_skipped(self, skipped: dict) -> None:
+    async def _refetch_skipped(self, skipped: dict) -> dict:
         """Make sure records skipped as stale come again, and so do those the seek meant to
         deliver again.
 
@@ -164,7 +214,12 @@ class SafeConsumer(aiokafka_driver.Consumer):
         first skipped record lost them (measured: ``test_a_second_worker_joins_and_leaves...``,
         5 of 38 runs alone under CPU load lost one mention: the record handed over while the seek
         landed was cleared, the next ones were read again and acked, and Faust's head rule
-        committed past the one missing). Records that come twice are harmless (see the module)."""
+        committed past the one missing). Records that come twice are harmless (see the module).
+
+        Returns the partitions that had no position yet (a rebalance under way), to try again
+        after the next batch: for a partition never committed, no seek of the recovery brings
+        them again."""
+        unresolved = {}
         assigned = self.assignment()
         targets = self._seek_target or {}
         for tp, first_skipped in sorted(skipped.items()):
@@ -174,13 +229,15 @@ class SafeConsumer(aiokafka_driver.Consumer):
             offset = first_skipped if target is None else min(first_skipped, target)
             try:
                 position = await self.position(tp)
-            except Exception as exc:  # noqa: BLE001 - not positioned (a rebalance under way): its seek re-reads
-                self.log.info("stale records of %r: no position (%r); left to the pending seek", tp, exc)
+            except Exception as exc:  # noqa: BLE001 - not positioned (a rebalance under way): after the next batch
+                self.log.info("stale records of %r: no position (%r); tried again after the next batch", tp, exc)
+                unresolved[tp] = first_skipped
                 continue
             if position is not None and position > offset:
                 self.log.info("stale records of %r from offset %d skipped past (position %d): sought back to %d",
                               tp, first_skipped, position, offset)
                 await self.seek(tp, offset)
+        return unresolved
 
     async def _drain_messages(self, fetcher) -> None:  # pragma: no cover - exercised on a real broker
         callback = self.callback
@@ -241,8 +298,13 @@ class SafeConsumer(aiokafka_driver.Consumer):
                         skipped[tp] = min(skipped.get(tp, offset), offset)
                         continue
                     read_offset[tp] = offset
+                if self._refetch:  # records Faust cleared from the queues (see note_dropped)
+                    for tp, offset in self._refetch.items():
+                        skipped[tp] = min(skipped.get(tp, offset), offset)
+                self._refetch = {}
                 if skipped:
-                    await self._refetch_skipped(skipped)
+                    for tp, offset in (await self._refetch_skipped(skipped)).items():
+                        self._refetch[tp] = min(self._refetch.get(tp, offset), offset)
                 self.diag.unset_flag("FETCHING")
         except self.consumer_stopped_errors:
             if self.transport.app.should_stop:
@@ -285,5 +347,29 @@ class SafeTransport(aiokafka_driver.Transport):
 
 
 def use_safe_consumer(app) -> None:
-    """Give ``app`` the fixed consumer (before anything creates its transport)."""
+    """Give ``app`` the fixed consumer (before anything creates its transport), and tell it which
+    records each clear of the streams' queues drops (see the module docstring)."""
     app.transport = SafeTransport(app.conf.broker_consumer, app)
+    flow = app.flow_control
+    clear = flow.clear
+
+    def clear_noting_dropped() -> None:
+        dropped = queued_messages(flow)
+        clear()
+        consumer = getattr(app, "_consumer", None)
+        if dropped and isinstance(consumer, SafeConsumer):
+            consumer.note_dropped(dropped)
+
+    flow.clear = clear_noting_dropped  # FlowControlEvent.resume() calls self.clear()
+
+
+def queued_messages(flow) -> list:
+    """The Kafka messages waiting in the queues that ``flow`` clears (its streams' and channels'
+    queues hold events, each with the message it was decoded from)."""
+    found = []
+    for queue in list(getattr(flow, "_queues", None) or ()):
+        for item in list(getattr(queue, "_queue", ())):
+            message = getattr(item, "message", None)
+            if message is not None and getattr(message, "tp", None) is not None:
+                found.append(message)
+    return found
