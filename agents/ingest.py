@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from buzzwatch.stages.ingest import IngestStep, RawRecord
 from streams import metrics as M
 from streams.dlq import dlq_headers
-from streams.faust_util import committed_offsets, die_without_commit, kafka_timestamp_ms, run_to_completion
+from streams.faust_util import backpressured, committed_offsets, die_without_commit, kafka_timestamp_ms, run_to_completion
 from streams.read_holes import ReadHoles
 from streams.state_dump import log_state
 
@@ -135,9 +135,13 @@ def register(app, *, source, scored, dlq, step: IngestStep, settings):
                     continue
             caught_up = high is not None and 0 <= high <= done
             last = last_event_wall.setdefault(p, now)
-            if not caught_up and settings.stall_exit_s and now - last >= settings.stall_exit_s:
+            if (not caught_up and settings.stall_exit_s and now - last >= settings.stall_exit_s
+                    and not backpressured(app, settings.stall_exit_s)):
                 # Records wait on this partition and none has reached the agent for that long:
                 # a stalled consumer (seen after repeated crashes: Faust's acks stop advancing).
+                # Not while the fetch loop waits for room in a full queue: no partition gets
+                # records then (a loaded worker, a backlog), and the agents' own progress is
+                # streams.commit_watch's to judge.
                 # Crash-only recovery: exit without committing; the supervisor restarts the
                 # worker, which reads from the last commit (idempotent by mention id).
                 log_state(app, f"ingest: raw partition {p} stalled")

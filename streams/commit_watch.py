@@ -20,8 +20,20 @@ applies crash-only recovery: when records handed to its agents ``stall_exit_s`` 
 committed (and the worker is not rebalancing), it exits with code 70 without committing; the supervisor restarts it, and the new
 process reads from the committed offset (state updates are idempotent by mention id).
 
+A worker that is only slow is not stuck. Faust hands an agent up to ``stream_buffer_maxsize``
+(8,192) records ahead of processing, so a heavily loaded worker (a backlog of 10,000 cold
+brands' state on 2 busy cores) can take longer than ``stall_exit_s`` to reach the records it was
+handed, and the rule alone ended it there: the memory bench's first start, run beside py-spy and
+two busy loops, exited 70 with "offset 2004 handed to the agents 132 s ago is still not
+committed", and its restart had the same work ahead. So, given the acks counted per partition
+(``SafeConsumer.acks``), a partition whose agent keeps acking records and whose commit keeps
+moving is not stuck however long it takes; a commit frozen while acks go on (a record dropped
+below them) or acks that stopped (the agent got nothing: records lost in the stream, even with a
+commit creeping) still end the worker after ``stall_exit_s``.
+
 `CommitWatch` is the rule alone (plain values in, verdicts out), unit-tested directly; the
-timer in `register` feeds it the monitor's read offsets and ``faust_util.committed_offsets``.
+timer in `register` feeds it the monitor's read offsets, ``faust_util.committed_offsets`` and the
+consumer's acks.
 """
 
 from __future__ import annotations
@@ -58,18 +70,24 @@ class CommitWatch:
 
     after_s: float
     _checkpoint: dict = field(default_factory=dict)  # partition -> (read offset, monotonic since)
+    _moved: dict = field(default_factory=dict)  # partition -> (committed, acks, when the commit moved, when acks moved)
 
-    def observe(self, now: float, read: Mapping, committed: Mapping, owned, *, paused: bool = False) -> list[StuckCommit]:
+    def observe(self, now: float, read: Mapping, committed: Mapping, owned, *, paused: bool = False,
+                acks: Mapping | None = None) -> list[StuckCommit]:
+        """``acks``: records acked so far per partition (a counter), when known: a partition
+        whose acks and commit both moved within ``after_s`` is busy, not stuck."""
         owned = set(owned)
-        for tp in list(self._checkpoint):
-            if tp not in owned:
-                del self._checkpoint[tp]
+        for held in (self._checkpoint, self._moved):
+            for tp in [tp for tp in held if tp not in owned]:
+                del held[tp]
         if paused or not self.after_s:
             self._checkpoint.clear()
+            self._moved.clear()
             return []
         stuck = []
         for tp in owned:
             r, c = read.get(tp), committed.get(tp)
+            busy = acks is not None and self._busy(tp, now, c, acks.get(tp, 0))
             point = self._checkpoint.get(tp)
             if point is not None and c is not None and c > point[0]:
                 point = None  # passed: everything handed over by then is committed
@@ -79,9 +97,21 @@ class CommitWatch:
                 else:
                     self._checkpoint[tp] = (r, now)
                 continue
-            if now - point[1] >= self.after_s:
+            if now - point[1] >= self.after_s and not busy:
                 stuck.append(StuckCommit(tp, point[0], c, now - point[1]))
         return stuck
+
+    def _busy(self, tp, now: float, committed: int | None, acked: int) -> bool:
+        """Did both the partition's acks and its commit move within ``after_s``?"""
+        last = self._moved.get(tp)
+        if last is None:
+            self._moved[tp] = (committed, acked, now, now)
+            return True
+        c0, a0, commit_t, ack_t = last
+        commit_t = now if committed != c0 else commit_t
+        ack_t = now if acked != a0 else ack_t
+        self._moved[tp] = (committed, acked, commit_t, ack_t)
+        return now - commit_t < self.after_s and now - ack_t < self.after_s
 
 
 def register(app, *, topics, after_s: float, interval_s: float = 5.0) -> CommitWatch:
@@ -98,7 +128,8 @@ def register(app, *, topics, after_s: float, interval_s: float = 5.0) -> CommitW
         owned = [tp for tp in app.consumer.assignment() if tp.topic in names]
         recovering = not app.tables.recovery.completed.is_set()
         stuck = watch.observe(time.monotonic(), app.monitor.tp_read_offsets, committed_offsets(app),
-                              owned, paused=bool(app.rebalancing or recovering))
+                              owned, paused=bool(app.rebalancing or recovering),
+                              acks=getattr(app.consumer, "acks", None))
         if stuck:
             log_state(app, "commits stopped")
             die_without_commit(app.log, "commit", TimeoutError(

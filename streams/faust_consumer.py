@@ -41,6 +41,7 @@ So every clear is watched (:func:`use_safe_consumer`): the records it drops are 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import cast
 
 from faust.transport.drivers import aiokafka as aiokafka_driver
@@ -50,6 +51,8 @@ from mode import Service
 
 # How long the broker may hold a fetch that has nothing to return yet (see ShortFetchWaitThread).
 FETCH_MAX_WAIT_MS = 100
+# A hand-over that takes this long waited for room in a full stream queue (back-pressure).
+BACKPRESSURE_S = 0.1
 
 
 class SafeConsumer(aiokafka_driver.Consumer):
@@ -63,6 +66,23 @@ class SafeConsumer(aiokafka_driver.Consumer):
     _seek_target: dict | None = None  # partition -> the offset its last seek set (None: not known)
     _dropped: dict | None = None  # partition -> offsets cleared from the streams' queues, not acked since
     _refetch: dict | None = None  # partition -> lowest of those offsets, to seek back to (by the fetch loop)
+    _acks: dict | None = None
+    backpressured_at: float | None = None  # time.monotonic() of the last hand-over that waited for room
+
+    def backpressured_within(self, seconds: float) -> bool:
+        """Did the fetch loop wait for room in a full stream queue within ``seconds``? Then no
+        partition gets records, whatever its own state: the stall rules (``streams.fetch_watch``,
+        the ingest's) must not read that as a partition stalled; the agents' own progress is
+        ``streams.commit_watch``'s to judge."""
+        return self.backpressured_at is not None and time.monotonic() - self.backpressured_at < seconds
+
+    @property
+    def acks(self) -> dict:
+        """Partition -> records acked so far by this process (what ``streams.commit_watch`` reads
+        to tell a busy partition from a stuck one)."""
+        if self._acks is None:
+            self._acks = {}
+        return self._acks
 
     def note_dropped(self, messages) -> None:
         """Records that Faust cleared from the streams' queues (never processed): fetch them again
@@ -129,7 +149,11 @@ class SafeConsumer(aiokafka_driver.Consumer):
         current = getattr(message, "generation_id", app.consumer_generation_id) == app.consumer_generation_id
         if current and app.flow_control.is_active():
             (self._dropped or {}).get(message.tp, set()).discard(message.offset)
-            return super().ack(message)
+            counted = super().ack(message)
+            if counted:
+                acks = self.acks
+                acks[message.tp] = acks.get(message.tp, 0) + 1
+            return counted
         with ack_lock:
             if not message.acked:
                 message.acked = True
@@ -288,7 +312,10 @@ class SafeConsumer(aiokafka_driver.Consumer):
                     # seek is counted only when its call returns from the consumer thread, and a
                     # record handed over at once, with no yield, is marked read in between.
                     handing = callback(message)
+                    started = time.monotonic()
                     result = await self.wait_first(handing, self.suspend_flow.wait())
+                    if time.monotonic() - started >= BACKPRESSURE_S:
+                        self.backpressured_at = time.monotonic()
                     if handing not in result.done:
                         continue  # held back (flow suspended for a rebalance): not read
                     if (self._sought or {}).get(tp, 0) != seen.get(tp, 0):

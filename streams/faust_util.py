@@ -87,3 +87,10 @@ def committed_offsets(app) -> dict:
         if off is not None and (merged.get(tp) is None or off > merged[tp]):
             merged[tp] = off
     return merged
+
+
+def backpressured(app, seconds: float) -> bool:
+    """Did the worker's fetch loop wait for room in a full stream queue within ``seconds``
+    (``SafeConsumer.backpressured_within``; False for another consumer)?"""
+    check = getattr(app.consumer, "backpressured_within", None)
+    return bool(check and check(seconds))

@@ -17,7 +17,10 @@ process reads from the committed offset) after logging where Faust and aiokafka 
 partition and what every task waited on. A healthy worker moves both within seconds even deep
 in a backlog (Faust commits what the agents acked every few seconds; a full stream buffer
 pauses the fetch but not the commits). Rebalances and table recoveries pause the rule (the
-recovery watch covers a recovery that stops).
+recovery watch covers a recovery that stops), and so does back-pressure: while the fetch loop
+waits for room in one agent's full queue, no partition gets records, and a loaded worker can
+stay there for minutes (the memory bench beside two busy loops: 10,000 cold brands). Whether
+that agent progresses is ``streams.commit_watch``'s question (acks and commits moving).
 
 `FetchWatch` is the rule alone (plain values in, verdicts out), unit-tested directly;
 `register` feeds it from a timer.
@@ -81,7 +84,7 @@ class FetchWatch:
 def register(app, *, topics, after_s: float, interval_s: float = 5.0) -> FetchWatch:
     """A timer that exits the worker (code 70, no commit) when a partition of ``topics`` it owns
     has records waiting and nothing read or committed for ``after_s`` (module docstring)."""
-    from streams.faust_util import EXIT_UNEXPECTED, committed_offsets, exit_at_once
+    from streams.faust_util import EXIT_UNEXPECTED, backpressured, committed_offsets, exit_at_once
     from streams.recovery_watch import consumer_state, consumer_thread_tasks, fetcher_state, task_stacks
 
     watch = FetchWatch(after_s=after_s)
@@ -92,7 +95,7 @@ def register(app, *, topics, after_s: float, interval_s: float = 5.0) -> FetchWa
         if not after_s:
             return
         owned = [tp for tp in app.consumer.assignment() if tp.topic in names]
-        paused = bool(app.rebalancing or app.tables.recovery.in_recovery)
+        paused = bool(app.rebalancing or app.tables.recovery.in_recovery) or backpressured(app, after_s)
         ends = {}
         if owned and not paused:
             try:

@@ -89,3 +89,38 @@ def test_the_committed_offset_survives_the_monitor_forgetting_it_at_a_rebalance(
     assert committed_offsets(app) == {P0: 1194, P1: 50}
     app.monitor.tp_committed_offsets[P0] = 1300  # a newer commit of this process wins
     assert committed_offsets(app)[P0] == 1300
+
+
+def test_a_slow_agent_that_keeps_acking_and_committing_is_never_stuck():
+    """Measured: a loaded worker took more than ``stall_exit_s`` to reach the 8,192 records Faust
+    handed its agent ahead of processing, and the rule ended it (exit 70). Busy is not stuck."""
+    watch = CommitWatch(after_s=20)
+    for t in range(0, 300, 5):  # handed up to 10,000 at once; 10 records a second processed
+        assert watch.observe(t, {P0: 10_000}, {P0: 100 + 10 * t}, [P0], acks={P0: 10 * t}) == []
+
+
+def test_a_commit_frozen_while_acks_go_on_is_stuck():
+    # a record dropped below the acked ones: the commit cannot pass it
+    watch = CommitWatch(after_s=20)
+    stuck = []
+    for t in range(0, 30, 5):
+        stuck = watch.observe(t, {P0: 10_000}, {P0: 840}, [P0], acks={P0: 10 * t})
+    assert [s.committed for s in stuck] == [840]
+
+
+def test_a_commit_creeping_while_the_agent_acks_nothing_is_stuck():
+    watch = CommitWatch(after_s=20)
+    stuck = []
+    for t in range(0, 30, 3):
+        stuck = watch.observe(t, {P0: 2779}, {P0: 2153 + t}, [P0], acks={P0: 7})
+    assert [s.read for s in stuck] == [2779]
+
+
+def test_a_slow_agent_is_judged_on_its_own_partition():
+    # P1's agent is busy; P0's records were handed over and nothing of P0 is acked any more
+    watch = CommitWatch(after_s=20)
+    stuck = []
+    for t in range(0, 30, 5):
+        stuck = watch.observe(t, {P0: 500, P1: 9_000}, {P0: 100, P1: 100 + 10 * t}, [P0, P1],
+                              acks={P0: 3, P1: 10 * t})
+    assert [s.partition for s in stuck] == [P0]

@@ -27,9 +27,11 @@ class FakeConsumer:
     _seek_target = None
     _dropped = _refetch = None
     note_dropped = SafeConsumer.note_dropped
+    backpressured_at = None
+    backpressured_within = SafeConsumer.backpressured_within
 
     def __init__(self, batches, *, suspend_at=None, seek_at=None, seek_to=None, counted_at=None,
-                 refetched_at_once=False, cleared_at=None):
+                 refetched_at_once=False, cleared_at=None, full_at=None):
         self.batches = list(batches)
         self.counted_at = counted_at
         self.handed = []
@@ -37,6 +39,7 @@ class FakeConsumer:
         self.suspend_at, self.seek_at, self.seek_to = suspend_at, seek_at, seek_to
         self.refetched_at_once = refetched_at_once  # the fetcher read past the seek's offset again at once
         self.cleared_at = cleared_at  # offset -> offsets waiting in a queue that Faust clears while it is handed over
+        self.full_at = full_at  # the hand-over of this offset waits for room in a full queue
         self.suspend_flow = asyncio.Event()
         self._stopped = SimpleNamespace(is_set=lambda: not self.batches)
         self.app = SimpleNamespace(topics=SimpleNamespace(acks_enabled_for=lambda topic: True))
@@ -84,6 +87,8 @@ class FakeConsumer:
         if message.offset in (self.cleared_at or {}):
             cleared = self.cleared_at.pop(message.offset)
             self.note_dropped([SimpleNamespace(tp=TP, topic=TP[0], offset=o) for o in cleared])
+        if message.offset == self.full_at:
+            await asyncio.sleep(0.15)
         if message.offset == self.suspend_at:
             self.suspend_flow.set()
         if self.suspend_flow.is_set():
@@ -348,3 +353,9 @@ def test_a_clear_of_the_streams_queues_tells_the_consumer_which_records_it_dropp
     assert queue.empty()
     assert consumer._dropped == {TP: {250, 251}} and consumer._refetch == {TP: 250}
 
+
+def test_a_hand_over_that_waits_for_room_in_a_full_queue_is_back_pressure():
+    assert not drain(FakeConsumer([[1, 2, 3]])).backpressured_within(60)
+    c = drain(FakeConsumer([[1, 2, 3]], full_at=2))
+    assert c.handed == [1, 2, 3]
+    assert c.backpressured_within(60) and not c.backpressured_within(0)
