@@ -17,7 +17,7 @@ from buzzwatch.stages.aggregate import AggregateStage, brand_gauges
 from buzzwatch.contract.scored import WireError, decode_scored
 from streams import metrics as M
 from streams.dlq import dlq_headers
-from streams.faust_util import die_without_commit, kafka_timestamp_ms, run_to_completion
+from streams.faust_util import die_without_commit, kafka_timestamp_ms, run_in_steps, run_to_completion
 
 
 def register(app, *, source, alerts, dlq, stage: AggregateStage, settings) -> None:
@@ -77,7 +77,7 @@ def register(app, *, source, alerts, dlq, stage: AggregateStage, settings) -> No
             for item in decoded if isinstance(decoded, list) else (decoded,):
                 items.append((e.message.partition, item))
                 messages.append(e.message)
-        batch = stage.process(items)
+        batch = await run_in_steps(stage.process_in_steps(items))  # the loop runs between brands
         for index, exc in batch.failed:
             try:
                 value = items[index][1].to_wire()

@@ -480,10 +480,27 @@ def _memory_phase(run: Run, w: K.Worker, env: dict, n: int) -> dict:
         d, error = exc.drain, str(exc)
     marks = {"start_to_first_record_s": round(d.first_consumed - d.spawned, 1) if d.first_consumed else None,
              "start_to_drained_s": round(d.drained - d.spawned, 1) if d.drained else None,
-             "rss_mb": round(w.rss_bytes() / 2**20), **metrics_page(w)}
+             "rss_mb": round(w.rss_bytes() / 2**20), **loop_lag(w), **metrics_page(w)}
     if error:
         marks["not_drained"] = error
     return {**marks, **notes(d)}
+
+
+def loop_lag(w: K.Worker) -> dict:
+    """From the worker's ``buzzwatch_event_loop_lag_seconds`` (a 0.1 s timer's lateness): how
+    many ticks the event loop ran more than 0.5 s and 2.5 s late since the process started, and
+    the smallest bucket bound that holds every tick (the longest hold, to within a bucket)."""
+    buckets = {}
+    for line in w.metrics_text("buzzwatch_event_loop_lag_seconds").decode().splitlines():
+        m = re.match(r'buzzwatch_event_loop_lag_seconds_bucket\{le="([^"]+)"\} (\S+)', line)
+        if m:
+            buckets[float(m.group(1))] = float(m.group(2))
+    if not buckets:
+        return {}
+    total = buckets[float("inf")]
+    longest = min(le for le, n in buckets.items() if n == total)
+    return {"loop_ticks": int(total), "loop_ticks_late_over_0_5s": int(total - buckets[0.5]),
+            "loop_ticks_late_over_2_5s": int(total - buckets[2.5]), "loop_longest_hold_below_s": longest}
 
 
 def metrics_page(w: K.Worker) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 
 def kafka_timestamp_ms(message) -> int | None:
     """The record's Kafka timestamp in epoch ms (Faust gives float seconds), or None."""
@@ -55,8 +57,6 @@ async def run_to_completion(batch) -> None:
     cancellation waits for it to finish (batches take well under a second), then goes on.
     Its own failure is raised as usual (see :func:`die_without_commit`).
     """
-    import asyncio
-
     task = asyncio.ensure_future(batch)
     cancelled = None
     while True:
@@ -94,3 +94,14 @@ def backpressured(app, seconds: float) -> bool:
     (``SafeConsumer.backpressured_within``; False for another consumer)?"""
     check = getattr(app.consumer, "backpressured_within", None)
     return bool(check and check(seconds))
+
+
+async def run_in_steps(steps):
+    """Drive a core generator (``AggregateStage.process_in_steps``) to its result, letting the
+    event loop run its other tasks between steps."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+        await asyncio.sleep(0)

@@ -150,8 +150,9 @@ def test_a_batch_that_fails_as_a_whole_stops_the_worker_without_committing(worke
 
     def broken(items):
         raise MemoryError("the whole batch")
+        yield  # a generator, as the stage's own: the agent drives it in steps
 
-    monkeypatch.setattr(parts.aggregate, "process", broken)
+    monkeypatch.setattr(parts.aggregate, "process_in_steps", broken)
 
     async def scenario():
         async with agent(parts, "aggregate").test_context() as ag:

@@ -110,3 +110,17 @@ def test_cloned_state_is_a_valid_state_of_the_new_brand():
     check = bench_state.check_clone(cloned, "Kavo")
     assert check["closed_until_ms"] == W.BASE_MS - 60_000
     assert check["hour_rows"] == 24  # one day of closed hours
+
+
+def test_the_memory_section_reads_the_event_loop_lag_from_the_histogram_buckets():
+    bounds = ["0.01", "0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "10.0", "30.0", "+Inf"]
+    counts = [50, 60, 60, 61, 61, 62, 63, 63, 63, 63, 63]  # 63 ticks: 2 held over 0.5 s, 1 over 1 s
+
+    class Worker:
+        def metrics_text(self, *names):
+            assert names == ("buzzwatch_event_loop_lag_seconds",)
+            return "".join(f'buzzwatch_event_loop_lag_seconds_bucket{{le="{b}"}} {float(n)}\n'
+                           for b, n in zip(bounds, counts)).encode()
+
+    assert run_bench.loop_lag(Worker()) == {"loop_ticks": 63, "loop_ticks_late_over_0_5s": 2,
+                                            "loop_ticks_late_over_2_5s": 0, "loop_longest_hold_below_s": 2.5}

@@ -199,3 +199,25 @@ def test_the_metrics_page_is_rendered_beside_the_event_loop_not_in_it(monkeypatc
 
     assert asyncio.run(scenario()) == b"page"
     assert len(ticks) >= 5  # the loop went on while the page was rendered (in it: 1 tick)
+
+
+def test_the_event_loop_lag_shows_how_long_one_step_held_the_loop():
+    import asyncio
+
+    def count_above(seconds):
+        buckets = {s.labels["le"]: s.value for s in M.EVENT_LOOP_LAG.collect()[0].samples if s.name.endswith("_bucket")}
+        return buckets["+Inf"] - buckets[str(float(seconds))]
+
+    before = count_above(0.25)
+    stop = []
+
+    async def scenario():
+        watch = asyncio.create_task(M.watch_event_loop(lambda: bool(stop), tick_s=0.01))
+        await asyncio.sleep(0.05)
+        time.sleep(0.3)  # one step holding the loop
+        await asyncio.sleep(0.05)
+        stop.append(True)
+        await watch
+
+    asyncio.run(scenario())
+    assert count_above(0.25) - before == 1
