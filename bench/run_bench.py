@@ -491,7 +491,7 @@ def loop_lag(w: K.Worker) -> dict:
     many ticks the event loop ran more than 0.5 s and 2.5 s late since the process started, and
     the smallest bucket bound that holds every tick (the longest hold, to within a bucket)."""
     buckets = {}
-    for line in w.metrics_text("buzzwatch_event_loop_lag_seconds").decode().splitlines():
+    for line in w.metrics_text("buzzwatch_event_loop_lag_seconds_bucket").decode().splitlines():
         m = re.match(r'buzzwatch_event_loop_lag_seconds_bucket\{le="([^"]+)"\} (\S+)', line)
         if m:
             buckets[float(m.group(1))] = float(m.group(2))

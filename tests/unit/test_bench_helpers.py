@@ -118,7 +118,7 @@ def test_the_memory_section_reads_the_event_loop_lag_from_the_histogram_buckets(
 
     class Worker:
         def metrics_text(self, *names):
-            assert names == ("buzzwatch_event_loop_lag_seconds",)
+            assert names == ("buzzwatch_event_loop_lag_seconds_bucket",)  # name[] selects samples
             return "".join(f'buzzwatch_event_loop_lag_seconds_bucket{{le="{b}"}} {float(n)}\n'
                            for b, n in zip(bounds, counts)).encode()
 

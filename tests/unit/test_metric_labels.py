@@ -221,3 +221,14 @@ def test_the_event_loop_lag_shows_how_long_one_step_held_the_loop():
 
     asyncio.run(scenario())
     assert count_above(0.25) - before == 1
+
+
+def test_a_probe_asks_for_a_histogram_by_its_bucket_samples():
+    # name[] selects samples (prometheus_client's restricted_registry): the family name alone
+    # gives an empty page for a histogram, which the memory bench's loop-lag probe first did
+    import asyncio
+
+    M.EVENT_LOOP_LAG.observe(0.02)
+    assert asyncio.run(M.render_metrics(["buzzwatch_event_loop_lag_seconds"])) == b""
+    page = asyncio.run(M.render_metrics(["buzzwatch_event_loop_lag_seconds_bucket"])).decode()
+    assert 'buzzwatch_event_loop_lag_seconds_bucket{le="0.05"}' in page
