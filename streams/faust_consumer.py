@@ -207,6 +207,16 @@ class SafeConsumer(aiokafka_driver.Consumer):
             assigned = self.assignment()
             self._bump(assigned, {tp: self._read_offset.get(tp) for tp in assigned})
 
+    async def _seek(self, partition, offset: int) -> None:
+        """Seek in the consumer's own thread. Faust 0.15.3 calls aiokafka's ``seek`` directly from
+        the worker's event loop, on a consumer that lives in another thread's loop: aiokafka then
+        wakes its fetcher with a future of that other loop, which is not thread-safe (found with
+        ``PYTHONASYNCIODEBUG=1`` on the memory bench: the fetch loop crashed with "Non-thread-safe
+        operation invoked on an event loop other than the current one" at a seek back). Faust's
+        other consumer calls (position, seek_to_committed, commit) already go through the thread."""
+        thread = self._thread
+        await thread.call_thread(thread._ensure_consumer().seek, partition, offset)
+
     async def seek(self, partition, offset: int) -> None:
         try:
             await super().seek(partition, offset)

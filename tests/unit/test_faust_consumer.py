@@ -359,3 +359,22 @@ def test_a_hand_over_that_waits_for_room_in_a_full_queue_is_back_pressure():
     c = drain(FakeConsumer([[1, 2, 3]], full_at=2))
     assert c.handed == [1, 2, 3]
     assert c.backpressured_within(60) and not c.backpressured_within(0)
+
+
+def test_a_seek_runs_in_the_consumer_s_own_thread():
+    """aiokafka's consumer lives in Faust's consumer thread and its seek wakes that thread's loop:
+    called from the worker's loop (as Faust does) it is not thread-safe."""
+    calls = []
+
+    class Thread:
+        def _ensure_consumer(self):
+            return SimpleNamespace(seek=lambda tp, offset: calls.append(("seek", tp, offset)))
+
+        async def call_thread(self, fun, *args):
+            calls.append("in the thread")
+            return fun(*args)
+
+    c = object.__new__(SafeConsumer)
+    c._thread = Thread()
+    asyncio.run(c._seek(TP, 250))
+    assert calls == ["in the thread", ("seek", TP, 250)]
