@@ -9,11 +9,12 @@ never loses them.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import orjson
 
-from buzzwatch.stages.aggregate import AggregateStage, brand_gauges
+from buzzwatch.stages.aggregate import BRANDS_PER_STEP, AggregateStage, brand_gauges
 from buzzwatch.contract.scored import WireError, decode_scored
 from streams import metrics as M
 from streams.dlq import dlq_headers
@@ -46,7 +47,7 @@ def register(app, *, source, alerts, dlq, stage: AggregateStage, settings) -> No
 
     shown: set[int] = set()  # scored partitions whose brands' gauges this worker shows
 
-    def show_gained_brands() -> None:
+    async def show_gained_brands() -> None:
         """Brands of scored partitions this worker just gained show their figures now, read
         from the table, not at their next closed minute: after a rebalance a quiet brand would
         otherwise vanish from the dashboards until traffic closes one of its minutes."""
@@ -54,7 +55,11 @@ def register(app, *, source, alerts, dlq, stage: AggregateStage, settings) -> No
         gained = owned - shown
         shown.clear()
         shown.update(owned)
-        for brand in sorted(configured):
+        if not gained:
+            return
+        for n, brand in enumerate(sorted(configured), 1):
+            if n % BRANDS_PER_STEP == 0:
+                await asyncio.sleep(0)  # 10,000 brands' gauges from their index: seconds of CPU
             if stage.partition(brand) in gained:
                 # Read for the gauges only, never cached: during a rebalance the assignment can
                 # show a partition before its table is recovered, and a state cached from a
@@ -65,7 +70,7 @@ def register(app, *, source, alerts, dlq, stage: AggregateStage, settings) -> No
 
     async def aggregate_batch(events) -> None:
         stage.owned = owned_partitions()
-        show_gained_brands()
+        await show_gained_brands()
         items, messages = [], []
         for e in events:
             try:
@@ -95,13 +100,17 @@ def register(app, *, source, alerts, dlq, stage: AggregateStage, settings) -> No
         if batch.watermarks:  # every event of the minutes closed up to here is on the broker
             top = max(batch.watermarks.values())
             stage.sent_watermark_ms = top if stage.sent_watermark_ms is None else max(top, stage.sent_watermark_ms)
-        stage.save(batch.touched)
+        await run_in_steps(stage.save_in_steps(batch.touched))  # the loop runs between brands
         now = time.time()
         for wm in batch.watermarks.values():
             M.observe_watermark(wm, now)
         stamps = [ts for ts in (kafka_timestamp_ms(m) for m in messages) if ts is not None]
-        M.observe_aggregate(batch.outcomes, batch.closed, {b for b in configured if stage.owned_brand(b)},
-                            lambda b: brand_gauges(stage.state(b)), min(stamps) if stamps else None, now)
+        owned = {b for b in configured if stage.owned_brand(b)}
+        M.observe_aggregate(batch.outcomes, {}, owned, None, min(stamps) if stamps else None, now)
+        closed = list(batch.closed.items())
+        for start in range(0, len(closed), BRANDS_PER_STEP):  # 10,000 brands' gauges: a second of CPU
+            M.observe_closed(dict(closed[start:start + BRANDS_PER_STEP]), owned, lambda b: brand_gauges(stage.state(b)))
+            await asyncio.sleep(0)
 
     @app.agent(source, name="aggregate")
     async def aggregate(stream):

@@ -377,6 +377,12 @@ def observe_aggregate(outcomes, closed_by_brand, configured, gauges_of, oldest_t
             DUPLICATE_MENTIONS.labels(brand).inc()
     if oldest_ts_ms is not None:
         PROCESSING_LATENCY.labels("aggregate").observe(max(0.0, now_s - oldest_ts_ms / 1000))
+    observe_closed(closed_by_brand, configured, gauges_of)
+
+
+def observe_closed(closed_by_brand, configured, gauges_of) -> None:
+    """Per brand whose minutes closed: mentions and alert events counted, gauges set (the part of
+    :func:`observe_aggregate` that grows with the brands: the agent calls it in chunks)."""
     for brand, closed in closed_by_brand.items():
         if brand not in configured:
             continue

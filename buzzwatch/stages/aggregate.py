@@ -189,12 +189,21 @@ class AggregateStage:
         """Write the brands' changes, then the aligned watermarks that moved (in memory only
         without a store). Brands first: a crash in between leaves a stored watermark behind the
         minutes it closed (they are closed again, idempotently), never ahead of them."""
+        for _ in self.save_in_steps(brands):
+            pass
+
+    def save_in_steps(self, brands: Iterable[str], brands_per_step: int = BRANDS_PER_STEP) -> Generator[None, None, None]:
+        """:meth:`save` as a generator that pauses after every ``brands_per_step`` brands written
+        (the same writes in the same order; see :meth:`process_in_steps`). Writing 10,000 brands
+        whose minute closed is about a second of CPU."""
         if self.store is None:
             return
-        for brand in sorted(brands):
+        for n, brand in enumerate(sorted(brands), 1):
             st = self.cache.get(brand)
             if st is not None:  # None: given up meanwhile (revoked); its owner has the saved state
                 self.store.save(st)
+            if n % brands_per_step == 0:
+                yield
         for partition, w in sorted(self.watermarks.items()):
             value = w.to_dict()
             if w.raw_partitions and value != self._stored_watermarks.get(partition):
@@ -266,8 +275,8 @@ class AggregateStage:
 
     def process_in_steps(self, items: Iterable[tuple[int, ScoredMention | Watermark]],
                          brands_per_step: int = BRANDS_PER_STEP) -> Generator[None, None, AggregateBatch]:
-        """:meth:`process` as a generator that pauses after every ``brands_per_step`` brands whose
-        minutes it closed, and returns the batch: what a driver on an event loop runs, letting
+        """:meth:`process` as a generator that pauses after every ``brands_per_step`` records
+        folded and every ``brands_per_step`` brands whose minutes it closed, and returns the batch: what a driver on an event loop runs, letting
         the loop's other tasks (the /metrics page, the timers, the other agents) run between
         steps. Closing a minute of 10,000 brands with 7 days of state is seconds of CPU in one
         batch; in one piece it held the worker's event loop that long. The result is the same
@@ -277,6 +286,8 @@ class AggregateStage:
         closing = 0
         seen_partitions: list[int] = []
         for i, (partition, item) in enumerate(items):
+            if i and i % brands_per_step == 0:
+                yield  # each mention of a brand not in memory yet loads its state (10,000 brands: seconds)
             if partition not in seen_partitions:
                 seen_partitions.append(partition)
             try:

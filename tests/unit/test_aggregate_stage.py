@@ -211,8 +211,25 @@ def test_closing_many_brands_pauses_every_few_brands_and_gives_the_same_batch():
         except StopIteration as done:
             out = done.value
             break
-    assert pauses == 2  # 25 brands closed, a pause after the 10th and the 20th
+    assert pauses == 10 + 2  # 101 records folded (a pause before the 11th, 21st, ... 101st), 25 brands closed (after the 10th, 20th)
     assert out.events == expected.events and out.outcomes == expected.outcomes
     assert {b: [c.summary for c in cs] for b, cs in out.closed.items()} == \
         {b: [c.summary for c in cs] for b, cs in expected.closed.items()}
     assert out.touched == expected.touched and out.watermarks == expected.watermarks
+
+
+def test_saving_many_brands_pauses_every_few_brands_and_writes_the_same():
+    names = [f"brand{i:03d}" for i in range(25)]
+    cfg = CoreConfig.from_dict({"brands": [{"name": n} for n in names], "pipeline": {"allowed_lateness_s": 60}})
+    batch = [(0, m(i, names[i % 25], minute=i % 3)) for i in range(100)] + [(0, Watermark(0, 1, T0 + 9 * 60_000))]
+    stores = []
+    for per_step in (None, 10):
+        kv = DictKV()
+        stage = AggregateStage(cfg, kv=kv)
+        out = stage.process(batch)
+        if per_step is None:
+            stage.save(out.touched)
+        else:
+            assert sum(1 for _ in stage.save_in_steps(out.touched, brands_per_step=per_step)) == 2  # after 10, 20
+        stores.append(dict(kv.data))
+    assert stores[0] == stores[1] and len(stores[0]) > 25
