@@ -85,12 +85,7 @@ def test_ingest_sends_one_record_per_brand_then_a_marker_and_dead_letters_the_od
         async with agent(parts, "ingest").test_context() as ag:
             for value in [*good, b"{not json"]:
                 await ag.put(value)
-            for _ in range(200):  # until all is sent (at most 10 s: a loaded machine), then as before
-                await asyncio.sleep(0.05)
-                acme = [r for r in sent["scored"].records if r["key"] == b"Acme"]
-                if sent["dlq"].records and sum(len(decode_scored(r["value"])) for r in acme) >= 3:
-                    break
-            await asyncio.sleep(0.2)  # the batch's marker follows its records
+            await asyncio.sleep(0.2)
 
     run(scenario())
     batches = [decode_scored(r["value"]) for r in sent["scored"].records if r["key"] == b"Acme"]
