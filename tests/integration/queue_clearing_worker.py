@@ -61,8 +61,14 @@ async def perform_seek_then_wait_for_queued_mentions(self) -> None:
     loop.call_soon(_flow_resumed.set)  # after the recovery's resume (synchronous after this seek)
 
 
-agents.ingest.run_to_completion = first_batch_after_the_flow_resumed
-SafeConsumer.perform_seek = perform_seek_then_wait_for_queued_mentions
+def install() -> None:
+    """Patch the worker (only when run as the command: pytest's ``--doctest-modules`` imports this
+    module into the test process, where the held first batch made a unit test of the ingest
+    agent wait for ever)."""
+    agents.ingest.run_to_completion = first_batch_after_the_flow_resumed
+    SafeConsumer.perform_seek = perform_seek_then_wait_for_queued_mentions
+
 
 if __name__ == "__main__":
+    install()
     cli.main()
