@@ -29,7 +29,6 @@ def __init__(self, *args, **kwargs) -> None:
     self.callback = losing_the_first_pass_of_changelogs
 
 
-SafeConsumer.__init__ = __init__
-
-if __name__ == "__main__":
+if __name__ == "__main__":  # patched only when run as the command (pytest imports this module for doctests)
+    SafeConsumer.__init__ = __init__
     cli.main()

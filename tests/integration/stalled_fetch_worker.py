@@ -16,7 +16,6 @@ def resume_all_but_scored(self, tps) -> None:
     _resume(self, [tp for tp in tps if not tp.topic.endswith(".mentions.scored")])
 
 
-SafeConsumer.resume_partitions = resume_all_but_scored
-
-if __name__ == "__main__":
+if __name__ == "__main__":  # patched only when run as the command (pytest imports this module for doctests)
+    SafeConsumer.resume_partitions = resume_all_but_scored
     cli.main()

@@ -15,7 +15,6 @@ def resume_all_but_changelogs(self, tps) -> None:
     _resume(self, [tp for tp in tps if not tp.topic.endswith("-changelog")])
 
 
-SafeConsumer.resume_partitions = resume_all_but_changelogs
-
-if __name__ == "__main__":
+if __name__ == "__main__":  # patched only when run as the command (pytest imports this module for doctests)
+    SafeConsumer.resume_partitions = resume_all_but_changelogs
     cli.main()
