@@ -96,7 +96,7 @@ class SafeConsumer(aiokafka_driver.Consumer):
             if self._refetch is None:
                 self._refetch = {}
             self._dropped.setdefault(m.tp, set()).add(m.offset)
-            self._refetch[m.tp] = min(self._refetch.get(m.tp, m.offset), m.offset)
+            keep_lowest(self._refetch, m.tp, m.offset)
         # Counted as a seek: the rest of the batch in hand is stale for these partitions, so no
         # record after a dropped one reaches the agents before it does. Out of order, the ingest
         # would have moved its event-time clock past the dropped mentions, which then came late
@@ -303,7 +303,7 @@ class SafeConsumer(aiokafka_driver.Consumer):
                     if sought.get(tp, 0) != seen.get(tp, 0):
                         # fetched before a seek of its partition: stale, it comes again (made
                         # sure of after the batch: see _refetch_skipped)
-                        skipped[tp] = min(skipped.get(tp, message.offset), message.offset)
+                        keep_lowest(skipped, tp, message.offset)
                         continue
                     self._note_fetched(tp, message.offset)  # not stale: fetched from where we stand
                     offset, last = message.offset, read_offset[tp]
@@ -324,24 +324,25 @@ class SafeConsumer(aiokafka_driver.Consumer):
                     handing = callback(message)
                     started = time.monotonic()
                     result = await self.wait_first(handing, self.suspend_flow.wait())
-                    if time.monotonic() - started >= BACKPRESSURE_S:
-                        self.backpressured_at = time.monotonic()
+                    ended = time.monotonic()
+                    if ended - started >= BACKPRESSURE_S:
+                        self.backpressured_at = ended
                     if handing not in result.done:
                         continue  # held back (flow suspended for a rebalance): not read
                     if (self._sought or {}).get(tp, 0) != seen.get(tp, 0):
                         # its partition was sought while the record was handed over: the hand-over
                         # may have landed in a queue that the recovery's resume then cleared, so
                         # it comes again like a stale one
-                        skipped[tp] = min(skipped.get(tp, offset), offset)
+                        keep_lowest(skipped, tp, offset)
                         continue
                     read_offset[tp] = offset
                 if self._refetch:  # records Faust cleared from the queues (see note_dropped)
                     for tp, offset in self._refetch.items():
-                        skipped[tp] = min(skipped.get(tp, offset), offset)
+                        keep_lowest(skipped, tp, offset)
                 self._refetch = {}
                 if skipped:
                     for tp, offset in (await self._refetch_skipped(skipped)).items():
-                        self._refetch[tp] = min(self._refetch.get(tp, offset), offset)
+                        keep_lowest(self._refetch, tp, offset)
                 self.diag.unset_flag("FETCHING")
         except self.consumer_stopped_errors:
             if self.transport.app.should_stop:
@@ -398,6 +399,13 @@ def use_safe_consumer(app) -> None:
             consumer.note_dropped(dropped)
 
     flow.clear = clear_noting_dropped  # FlowControlEvent.resume() calls self.clear()
+
+
+def keep_lowest(offsets: dict, tp, offset: int) -> None:
+    """``offsets[tp]``: the lowest offset seen for ``tp`` (where a partition is sought back to)."""
+    known = offsets.get(tp)
+    if known is None or offset < known:
+        offsets[tp] = offset
 
 
 def queued_messages(flow) -> list:

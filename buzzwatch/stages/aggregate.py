@@ -38,6 +38,16 @@ from buzzwatch.stages.watermark import AlignedWatermark
 # Brands closed between two pauses of :meth:`AggregateStage.process_in_steps`: 200 cold brands
 # with 7 days of state are tens of milliseconds of CPU (bench/aggregate_cpu.py).
 BRANDS_PER_STEP = 200
+def finish(steps: Generator[None, None, Any]) -> Any:
+    """Run a stepped stage call (``process_in_steps``, ``save_in_steps``) to its result in one go:
+    what a driver without an event loop (backtest, replay, bench) does."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
 ROLLING_WINDOWS_MS = {"5m": 5 * 60_000, "1h": 3_600_000, "24h": 86_400_000}
 
 
@@ -189,8 +199,7 @@ class AggregateStage:
         """Write the brands' changes, then the aligned watermarks that moved (in memory only
         without a store). Brands first: a crash in between leaves a stored watermark behind the
         minutes it closed (they are closed again, idempotently), never ahead of them."""
-        for _ in self.save_in_steps(brands):
-            pass
+        finish(self.save_in_steps(brands))
 
     def save_in_steps(self, brands: Iterable[str], brands_per_step: int = BRANDS_PER_STEP) -> Generator[None, None, None]:
         """:meth:`save` as a generator that pauses after every ``brands_per_step`` brands written
@@ -266,12 +275,7 @@ class AggregateStage:
     # -- the per-batch loop ------------------------------------------------------------------
     def process(self, items: Iterable[tuple[int, ScoredMention | Watermark]]) -> AggregateBatch:
         """Fold a batch of (scored partition, record) and close what the watermarks passed."""
-        steps = self.process_in_steps(items)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                return done.value
+        return finish(self.process_in_steps(items))
 
     def process_in_steps(self, items: Iterable[tuple[int, ScoredMention | Watermark]],
                          brands_per_step: int = BRANDS_PER_STEP) -> Generator[None, None, AggregateBatch]:

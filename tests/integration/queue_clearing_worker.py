@@ -17,7 +17,7 @@ import logging
 
 import agents.ingest
 from streams import cli
-from streams.faust_consumer import SafeConsumer
+from streams.faust_consumer import SafeConsumer, queued_messages
 
 log = logging.getLogger(__name__)
 _run_to_completion = agents.ingest.run_to_completion
@@ -37,9 +37,8 @@ async def first_batch_after_the_flow_resumed(coro):
 
 
 def raw_mentions_queued(app) -> int:
-    """Raw mentions waiting in the queues that resuming the flow clears (events, each with its message)."""
-    return sum(1 for queue in list(app.flow_control._queues) for event in list(queue._queue)
-               if getattr(getattr(event, "message", None), "topic", "").endswith(".mentions"))
+    """Raw mentions waiting in the queues that resuming the flow clears."""
+    return sum(1 for m in queued_messages(app.flow_control) if m.topic.endswith(".mentions"))
 
 
 async def perform_seek_then_wait_for_queued_mentions(self) -> None:
