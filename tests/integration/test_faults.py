@@ -550,7 +550,10 @@ def test_broker_restart_mid_stream(tmp_path):
         w = Worker(env, tmp_path / "worker.log", "br")
         w.start()
         try:
-            time.sleep(3.0)
+            # mid-stream: the worker is consuming. A fixed 3 s sleep restarted the broker while a
+            # slow machine's worker was still declaring its topics at start-up (exit 1 there)
+            w.wait(lambda: (metric(w.metrics(), "buzzwatch_mentions_consumed_total") or 0) > 0,
+                   "the worker consuming", timeout=90)
             broker.restart(down_s=10.0)
             produce(bootstrap, prefix + "mentions", [(p, None, v) for p, v in second])
             app_id = env["BUZZWATCH_APP_ID"]
