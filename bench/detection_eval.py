@@ -61,9 +61,14 @@ EXTRA_SUITES = {
 }
 
 
+def suite_kwargs(suite: str) -> dict:
+    """The simulator's arguments of a suite (default or extra)."""
+    return {**SUITES, **EXTRA_SUITES}[suite]
+
+
 def run_brand(job: tuple[str, int, int]) -> dict:
     suite, seed, index = job
-    kw = {**SUITES, **EXTRA_SUITES}[suite]
+    kw = suite_kwargs(suite)
     sc = make_scenario(seed, warmup_days=WARMUP_DAYS, **kw)
     profile = sc.brands[index]
     state = initial_state()
@@ -108,7 +113,7 @@ def q(values, p):
 
 
 def evaluate(suite: str, seeds, config: DetectionConfig, workers: int) -> dict:
-    jobs = [(suite, seed, i) for seed in seeds for i in range({**SUITES, **EXTRA_SUITES}[suite]["brands"])]
+    jobs = [(suite, seed, i) for seed in seeds for i in range(suite_kwargs(suite)["brands"])]
     with multiprocessing.Pool(workers, initializer=_init, initargs=(config,)) as pool:
         results = pool.map(run_brand, jobs, chunksize=1)
     bad = [b for r in results for b in r["bad"]]

@@ -65,7 +65,7 @@ def _minutes_with_usual_mean(record: dict):
 
 
 def run_brand(suite: str, seed: int, index: int) -> list[float | None]:
-    kw = {**detection_eval.SUITES, **detection_eval.EXTRA_SUITES}[suite]
+    kw = detection_eval.suite_kwargs(suite)
     sc = simulate.make_scenario(seed, warmup_days=detection_eval.WARMUP_DAYS, **kw)
     profile = sc.brands[index]
     usual: dict = {}
@@ -93,7 +93,6 @@ def run_brand(suite: str, seed: int, index: int) -> list[float | None]:
 def compare_brand(job: tuple[str, int, int]) -> list[dict]:
     """The detector's and the oracle's delay for each bad buzz of one brand (None: missed)."""
     suite, seed, index = job
-    detection_eval._init(DetectionConfig())
     found = detection_eval.run_brand(job)["bad"]
     oracle = run_brand(suite, seed, index)
     return [{"seed": seed, "brand": index, "rate": round(b["rate"], 2), "ramp": b["ramp"], "peak": round(b["peak"], 1),
@@ -102,9 +101,9 @@ def compare_brand(job: tuple[str, int, int]) -> list[dict]:
 
 
 def compare(suite: str, seeds: list[int]) -> None:
-    kw = {**detection_eval.SUITES, **detection_eval.EXTRA_SUITES}[suite]
+    kw = detection_eval.suite_kwargs(suite)
     jobs = [(suite, seed, i) for seed in seeds for i in range(kw["brands"])]
-    with multiprocessing.Pool() as pool:
+    with multiprocessing.Pool(initializer=detection_eval._init, initargs=(DetectionConfig(),)) as pool:
         rows = [r for rs in pool.map(compare_brand, jobs, chunksize=1) for r in rs]
     both = [r for r in rows if r["detector"] is not None and r["oracle"] is not None]
     for r in sorted(both, key=lambda r: r["oracle"] - r["detector"]):
@@ -127,7 +126,7 @@ def main() -> None:
         if args.compare:
             compare(suite, [int(s) for s in args.seeds.split(",")])
             continue
-        kw = {**detection_eval.SUITES, **detection_eval.EXTRA_SUITES}[suite]
+        kw = detection_eval.suite_kwargs(suite)
         delays = [d for seed in args.seeds.split(",") for i in range(kw["brands"]) for d in run_brand(suite, int(seed), i) if d is not None]
         q = detection_eval.q
         print(f"## {suite}, seeds {args.seeds}: oracle detected {len(delays)}; delay from doubling "
