@@ -137,7 +137,7 @@ def build_app(settings: Settings) -> WorkerParts:
         broker_heartbeat_interval=max(0.5, settings.session_timeout_s / 4),
         consumer_group_instance_id=settings.instance_id,
     )
-    use_safe_consumer(app)  # before the topics: Faust's own fetch loop can lose records (see the module)
+    use_safe_consumer(app, broker_wait_s=settings.broker_wait_s)  # before the topics: Faust's own fetch loop can lose records (see the module)
     # Table writes wait in Faust's producer buffer. Above ``max_messages`` (Faust: 100) waiting
     # writes, Faust stops handing records to the agents and flushes them one event-loop turn at
     # a time, logging a warning each time. One aggregate batch saves hundreds of brands (a few

@@ -48,10 +48,12 @@ def settings_or_exit(config: Optional[Path], **overrides):
     return settings.with_overrides(**overrides) if overrides else settings
 
 
-def bootstrap_or_exit(settings) -> str:
+def bootstrap_or_exit(settings, wait_s: float = 0.0) -> str:
     """The bootstrap servers, once this process has reached and authenticated to one of them
     within ``kafka_connect_timeout_s`` (``streams.kafka_access``): wrong TLS or SASL settings
-    end here with the reason, instead of the clients' long, vague retries."""
+    end here with the reason, instead of the clients' long, vague retries. A broker that does
+    not answer at all is waited for ``wait_s`` more (a worker: ``streams.broker_wait``)."""
+    from streams.broker_wait import waiting_for_broker
     from streams.kafka_access import KafkaAccessError, check_access
 
     try:
@@ -59,7 +61,8 @@ def bootstrap_or_exit(settings) -> str:
     except Exception as exc:  # noqa: BLE001 - any reason: say it and stop
         fail(str(exc))
     try:
-        check_access(bootstrap, settings.kafka_security, settings.kafka_connect_timeout_s)
+        waiting_for_broker(lambda: check_access(bootstrap, settings.kafka_security, settings.kafka_connect_timeout_s),
+                           what="access check", wait_s=wait_s)
     except KafkaAccessError as exc:
         fail(str(exc))
     return bootstrap
@@ -77,7 +80,7 @@ def worker(
     from streams.worker import run_worker
 
     settings = settings_or_exit(config, web_port=web_port, app_id=app_id)
-    bootstrap_or_exit(settings)
+    bootstrap_or_exit(settings, wait_s=settings.broker_wait_s)
     run_worker(settings, loglevel=loglevel)
 
 

@@ -377,17 +377,57 @@ class ShortFetchWaitThread(aiokafka_driver.AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport):
         consumer = super()._create_worker_consumer(transport)
         consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS  # read when start() builds its Fetcher
+        bootstrap_waiting_for_broker(consumer._client, what="starting the consumer",
+                                     wait_s=getattr(transport, "broker_wait_s", 0.0))
         return consumer
 
 
+class SafeProducer(aiokafka_driver.Producer):
+    """Faust's producer, whose start waits ``broker_wait_s`` for an absent broker."""
+
+    def _new_producer(self, transactional_id=None):
+        producer = super()._new_producer(transactional_id)
+        bootstrap_waiting_for_broker(producer.client, what="starting the producer",
+                                     wait_s=getattr(self.transport, "broker_wait_s", 0.0))
+        return producer
+
+
+def bootstrap_waiting_for_broker(client, *, what: str, wait_s: float) -> None:
+    """Make an aiokafka client's ``bootstrap`` (the first thing a producer's or consumer's
+    ``start`` does, and nothing started before it) wait ``wait_s`` for an absent broker."""
+    from streams.broker_wait import waiting_for_broker_async
+
+    bootstrap = client.bootstrap
+
+    async def bootstrap_when_the_broker_answers() -> None:
+        await waiting_for_broker_async(bootstrap, what=what, wait_s=wait_s)
+
+    client.bootstrap = bootstrap_when_the_broker_answers
+
+
 class SafeTransport(aiokafka_driver.Transport):
+    """The transport with :class:`SafeConsumer`, whose start-up (the producer's and consumer's
+    bootstrap, the tables' changelog declarations) waits ``broker_wait_s`` for a broker that is
+    down or restarting instead of ending the worker (``streams.broker_wait``)."""
+
     Consumer = SafeConsumer
+    Producer = SafeProducer
+    broker_wait_s: float = 0.0
+
+    async def _create_topic(self, owner, client, topic, partitions, replication, **kwargs) -> None:
+        from streams.broker_wait import waiting_for_broker_async
+
+        create = super()._create_topic
+        await waiting_for_broker_async(lambda: create(owner, client, topic, partitions, replication, **kwargs),
+                                       what=f"declaring topic {topic}", wait_s=self.broker_wait_s)
 
 
-def use_safe_consumer(app) -> None:
+def use_safe_consumer(app, broker_wait_s: float = 0.0) -> None:
     """Give ``app`` the fixed consumer (before anything creates its transport), and tell it which
-    records each clear of the streams' queues drops (see the module docstring)."""
+    records each clear of the streams' queues drops (see the module docstring). Topic
+    declarations wait ``broker_wait_s`` for an absent broker (:class:`SafeTransport`)."""
     app.transport = SafeTransport(app.conf.broker_consumer, app)
+    app.transport.broker_wait_s = broker_wait_s
     flow = app.flow_control
     clear = flow.clear
 

@@ -27,7 +27,15 @@ DEFAULT_TIMEOUT_S = 10.0
 
 
 class KafkaAccessError(BuzzwatchError, RuntimeError):
-    """The broker cannot be reached, or refuses this client's TLS or SASL credentials."""
+    """The broker cannot be reached, or refuses this client's TLS or SASL credentials.
+
+    ``transient``: no server answered at all (refused, reset, timed out), which a broker that
+    is down or restarting explains; a starting worker waits for that (``streams.broker_wait``),
+    never for a refusal of its credentials."""
+
+    def __init__(self, message: str, *, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 def _hosts(bootstrap: str) -> list[tuple[str, int]]:
@@ -129,4 +137,4 @@ def check_access(bootstrap: str, security: KafkaSecurity, timeout_s: float = DEF
             if not isinstance(exc, (OSError, asyncio.TimeoutError, TimeoutError)) or isinstance(exc, ssl.SSLError):
                 raise KafkaAccessError(message) from None
             first_error = first_error or message
-    raise KafkaAccessError(first_error or "no bootstrap server answered")
+    raise KafkaAccessError(first_error or "no bootstrap server answered", transient=True)

@@ -119,6 +119,7 @@ class Settings:
     stall_exit_s: float = 120.0  # a raw partition, a commit or a table recovery stalled this long: exit 70 (0: never)
     instance_id: str | None = None  # static group membership (KIP-345): unique per worker
     stop_timeout_s: float = 20.0  # a stop not finished this long after it began: exit 75, no commit (0: never)
+    broker_wait_s: float = 120.0  # a starting worker waits this long for a broker that is down (streams.broker_wait)
     # on-call loop ([oncall] deployment keys, see ONCALL_KEYS)
     teams_url: SecretStr | None = None
     json_webhook_url: str | None = None
@@ -222,7 +223,7 @@ ONCALL_KEYS = ("teams_url", "json_webhook_url", "page_url", "resend_interval_s",
 _WORKER_KEYS = {
     "app_id", "web_host", "web_port", "batch_size", "batch_within_s", "watermark_interval_s",
     "data_dir", "delivery_retries", "delivery_timeout_s", "notify_max_age_s",
-    "session_timeout_s", "instance_id", "stall_exit_s", "stop_timeout_s",
+    "session_timeout_s", "instance_id", "stall_exit_s", "stop_timeout_s", "broker_wait_s",
 }
 
 
@@ -307,6 +308,7 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         stall_exit_s=float(worker.get("stall_exit_s", DEFAULTS.stall_exit_s)),
         instance_id=pick("BUZZWATCH_INSTANCE_ID", worker.get("instance_id")) or None,
         stop_timeout_s=pick("BUZZWATCH_STOP_TIMEOUT_S", worker.get("stop_timeout_s", DEFAULTS.stop_timeout_s), float),
+        broker_wait_s=pick("BUZZWATCH_BROKER_WAIT_S", worker.get("broker_wait_s", DEFAULTS.broker_wait_s), float),
         teams_url=teams,
         json_webhook_url=pick("BUZZWATCH_JSON_WEBHOOK_URL", oncall.get("json_webhook_url")),
         webhook_secret=secret,
@@ -321,6 +323,9 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
     if not (isinstance(settings.stop_timeout_s, (int, float)) and 0 <= settings.stop_timeout_s < math.inf):
         raise ConfigError(f"[worker]: stop_timeout_s must be a number of seconds >= 0 (0: wait for ever), "
                           f"got {settings.stop_timeout_s!r}")
+    if not (isinstance(settings.broker_wait_s, (int, float)) and 0 <= settings.broker_wait_s < math.inf):
+        raise ConfigError(f"[worker]: broker_wait_s must be a number of seconds >= 0 (0: do not wait), "
+                          f"got {settings.broker_wait_s!r}")
     if settings.json_webhook_url and not settings.webhook_secret:
         raise ConfigError("a signed JSON webhook needs its secret in $BUZZWATCH_WEBHOOK_SECRET")
     if settings.partitions < 1:

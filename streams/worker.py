@@ -104,13 +104,14 @@ def tune_gc() -> None:
 
 
 def run_worker(settings: Settings, loglevel: str = "warn") -> None:
+    from streams.broker_wait import waiting_for_broker
     from streams.topics import create_topics, topic_specs
 
     # The app's own intermediate topic must exist with the right partition count before the
     # agents start (broker auto-creation would give it one partition).
-    create_topics(settings.kafka_bootstrap(), topic_specs(settings.partitions, settings.topics.as_dict(),
-                                                          replication=settings.replication),
-                  security=settings.kafka_security)
+    specs = topic_specs(settings.partitions, settings.topics.as_dict(), replication=settings.replication)
+    waiting_for_broker(lambda: create_topics(settings.kafka_bootstrap(), specs, security=settings.kafka_security),
+                       what="worker start-up: topics", wait_s=settings.broker_wait_s)
     parts = build_worker(settings)
     worker = BuzzwatchWorker(parts.app, stop_guard=StopGuard(settings.stop_timeout_s), loglevel=loglevel, quiet=True,
                              redirect_stdouts=False)

@@ -533,53 +533,98 @@ def test_one_source_with_a_wrong_clock_blinds_nothing(live):
 
 def test_broker_restart_mid_stream(tmp_path):
     """The worker rides out a broker restart (10 s down) and the totals stay exact."""
-    from streams.kafka_local import LocalKafka
+    with BrokerOutage(tmp_path, "br") as run:
+        w = run.start_worker(run.first)
+        # mid-stream: the worker is consuming. A fixed 3 s sleep restarted the broker while a
+        # slow machine's worker was still declaring its topics at start-up (exit 1 there)
+        w.wait(lambda: (metric(w.metrics(), "buzzwatch_mentions_consumed_total") or 0) > 0,
+               "the worker consuming", timeout=90)
+        run.broker.restart(down_s=10.0)
+        run.produce(run.second)
+        run.check_exact(w)
 
-    broker = LocalKafka()
-    bootstrap = broker.start()
-    try:
-        config = write_config(tmp_path / "buzzwatch.toml", partitions=PARTITIONS, lateness_s=120, brands=brands_toml(),
-                          extra=DETECTOR)
-        prefix = unique("br") + "."
-        env = worker_env(config, bootstrap, unique("brapp"), prefix, free_port(), tmp_path / "data")
-        buzzwatch("topics", "create", env=env)
-        rows = spread(traffic(seed=10)) + tail("r")
-        expected_totals, expected_events, _ = offline_expectation(config, rows)
-        first, second = rows[: len(rows) // 2], rows[len(rows) // 2:]
-        produce(bootstrap, prefix + "mentions", [(p, None, v) for p, v in first])
-        w = Worker(env, tmp_path / "worker.log", "br")
-        w.start()
+
+@pytest.mark.parametrize("after_s", [0.0, 1.5, 2.5])
+def test_a_broker_restart_while_the_worker_starts_is_waited_for(tmp_path, after_s):
+    """A broker that goes away while a worker starts (its access check at 0 s, its producer,
+    consumer or changelog declarations a little later, depending on the machine) and comes back
+    10 s later: the worker waits for it (``[worker] broker_wait_s``) and goes on, with no exit
+    and no restart by a supervisor, and the totals stay exact. Before: exit 2 at the access
+    check, exit 1 in Faust's start-up (a topic declaration or the producer's bootstrap)."""
+    with BrokerOutage(tmp_path, "bs") as run:
+        w = run.start_worker(run.first + run.second)
+        time.sleep(after_s)
+        run.broker.restart(down_s=10.0)
+        run.check_exact(w)
+        assert (w.starts, w.supervised) == (1, 0)
+        assert w.proc.poll() is None, "the worker is still running"
+
+
+class BrokerOutage:
+    """A broker of its own (restarted by the test), the topics, the traffic split in two halves,
+    and the check that a worker ends with the offline core's totals and lifecycle events."""
+
+    def __init__(self, tmp_path: Path, tag: str):
+        from streams.kafka_local import LocalKafka
+
+        self.tmp_path, self.tag = tmp_path, tag
+        self.broker = LocalKafka()
+        self.workers: list[Worker] = []
+
+    def __enter__(self) -> "BrokerOutage":
+        self.bootstrap = self.broker.start()
         try:
-            # mid-stream: the worker is consuming. A fixed 3 s sleep restarted the broker while a
-            # slow machine's worker was still declaring its topics at start-up (exit 1 there)
-            w.wait(lambda: (metric(w.metrics(), "buzzwatch_mentions_consumed_total") or 0) > 0,
-                   "the worker consuming", timeout=90)
-            broker.restart(down_s=10.0)
-            produce(bootstrap, prefix + "mentions", [(p, None, v) for p, v in second])
-            app_id = env["BUZZWATCH_APP_ID"]
+            self.config = write_config(self.tmp_path / "buzzwatch.toml", partitions=PARTITIONS, lateness_s=120,
+                                       brands=brands_toml(), extra=DETECTOR)
+            self.prefix = unique(self.tag) + "."
+            self.env = worker_env(self.config, self.bootstrap, unique(self.tag + "app"), self.prefix, free_port(),
+                                  self.tmp_path / "data")
+            buzzwatch("topics", "create", env=self.env)
+            rows = spread(traffic(seed=10)) + tail("r")
+            self.expected_totals, self.expected_events, _ = offline_expectation(self.config, rows)
+            self.first, self.second = rows[: len(rows) // 2], rows[len(rows) // 2:]
+        except BaseException:
+            self.broker.stop()
+            raise
+        return self
 
-            def done():
-                if group_lag(bootstrap, app_id, [prefix + "mentions"]) != 0:
-                    return None
-                last = metric(w.metrics(), "buzzwatch_brand_last_closed_minute_timestamp_seconds", brand="Acme")
-                return last is not None and last * 1000 >= END
-
-            w.wait(done, "caught up after the broker restart", timeout=240)
-
-            def stored():
-                records = read_topic(bootstrap, f"{app_id}-brand_state-changelog")
-                st = states_from_items(latest_by_key(records).items())
-                return st if (st.get("Acme") and st["Acme"].buckets.closed_until_ms >= END) else None
-
-            states = w.wait(stored, "the state in the changelog", timeout=120, interval=2.0)
-            assert {b: totals(s) for b, s in states.items() if totals(s)[0]} == expected_totals
-            events = [e for e in (orjson.loads(r.value) for r in read_topic(bootstrap, prefix + "buzz.alerts"))
-                      if e.get("event") not in CLOCK_EVENTS]
-            assert alert_keys(events) == expected_events
+    def __exit__(self, *exc) -> None:
+        try:
+            for w in self.workers:
+                w.stop()
         finally:
-            w.stop()
-    finally:
-        broker.stop()
+            self.broker.stop()
+
+    def produce(self, rows) -> None:
+        produce(self.bootstrap, self.prefix + "mentions", [(p, None, v) for p, v in rows])
+
+    def start_worker(self, rows) -> Worker:
+        self.produce(rows)
+        w = Worker(self.env, self.tmp_path / "worker.log", self.tag)
+        self.workers.append(w)
+        return w.start()
+
+    def check_exact(self, w: Worker) -> None:
+        bootstrap, app_id = self.bootstrap, self.env["BUZZWATCH_APP_ID"]
+
+        def done():
+            if group_lag(bootstrap, app_id, [self.prefix + "mentions"]) != 0:
+                return None
+            last = metric(w.metrics(), "buzzwatch_brand_last_closed_minute_timestamp_seconds", brand="Acme")
+            return last is not None and last * 1000 >= END
+
+        w.wait(done, "caught up after the broker restart", timeout=240)
+
+        def stored():
+            records = read_topic(bootstrap, f"{app_id}-brand_state-changelog")
+            st = states_from_items(latest_by_key(records).items())
+            return st if (st.get("Acme") and st["Acme"].buckets.closed_until_ms >= END) else None
+
+        states = w.wait(stored, "the state in the changelog", timeout=120, interval=2.0)
+        assert {b: totals(s) for b, s in states.items() if totals(s)[0]} == self.expected_totals
+        events = [e for e in (orjson.loads(r.value) for r in read_topic(bootstrap, self.prefix + "buzz.alerts"))
+                  if e.get("event") not in CLOCK_EVENTS]
+        assert alert_keys(events) == self.expected_events
 
 
 def test_state_rebuild_reads_the_group_lag_with_the_installed_kafka_client(live):
