@@ -560,6 +560,24 @@ def test_a_broker_restart_while_the_worker_starts_is_waited_for(tmp_path, after_
         assert w.proc.poll() is None, "the worker is still running"
 
 
+def test_a_broker_restart_while_a_worker_with_state_restarts_is_waited_for(tmp_path):
+    """The same outage while a worker that has state starts again (its table recovery, then a
+    backlog): no exit, no supervisor restart, exact totals. Passed at 0.5, 1.5, 2.5 and 3.5 s
+    after the launch before this test was added; it keeps the middle one."""
+    with BrokerOutage(tmp_path, "bq") as run:
+        w = run.start_worker(run.first)
+        w.wait(lambda: (metric(w.metrics(), "buzzwatch_mentions_consumed_total") or 0) >= len(run.first),
+               "the first half consumed", timeout=120)
+        assert w.stop() == 0
+        run.produce(run.second)
+        w.start()
+        time.sleep(1.5)
+        run.broker.restart(down_s=10.0)
+        run.check_exact(w)
+        assert (w.starts, w.supervised) == (2, 0)
+        assert w.proc.poll() is None, "the worker is still running"
+
+
 class BrokerOutage:
     """A broker of its own (restarted by the test), the topics, the traffic split in two halves,
     and the check that a worker ends with the offline core's totals and lifecycle events."""
