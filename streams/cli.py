@@ -77,10 +77,15 @@ def worker(
     loglevel: str = typer.Option("warn", help="crit|error|warn|info|debug"),
 ) -> None:
     """Run a Faust worker: ingest, aggregate and notify agents, metrics at /metrics."""
-    from streams.worker import run_worker
+    from streams.topics import TopicLayoutError
+    from streams.worker import prepare_topics, run_worker
 
     settings = settings_or_exit(config, web_port=web_port, app_id=app_id)
     bootstrap_or_exit(settings, wait_s=settings.broker_wait_s)
+    try:
+        prepare_topics(settings)
+    except TopicLayoutError as exc:
+        fail(str(exc))
     run_worker(settings, loglevel=loglevel)
 
 

@@ -103,15 +103,39 @@ def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-def run_worker(settings: Settings, loglevel: str = "warn") -> None:
+def prepare_topics(settings: Settings) -> None:
+    """Create the topics a worker needs and check the partition counts of those that existed,
+    waiting ``broker_wait_s`` for a broker that is down (``streams.broker_wait``); raises
+    ``streams.topics.TopicLayoutError`` naming every topic whose count would make the worker go
+    wrong (see ``layout_problems``)."""
     from streams.broker_wait import waiting_for_broker
-    from streams.topics import create_topics, topic_specs
+    from streams.topics import check_layout, create_topics, topic_specs
 
     # The app's own intermediate topic must exist with the right partition count before the
     # agents start (broker auto-creation would give it one partition).
     specs = topic_specs(settings.partitions, settings.topics.as_dict(), replication=settings.replication)
-    waiting_for_broker(lambda: create_topics(settings.kafka_bootstrap(), specs, security=settings.kafka_security),
-                       what="worker start-up: topics", wait_s=settings.broker_wait_s)
+    t, p = settings.topics, settings.partitions
+    wanted = {
+        t.mentions: (p, f"event time is tracked per raw partition, and minutes close when all {p} have passed "
+                        "them; set [topics] partitions to the topic's count (docs/runbook-state-rebuild.md to change it)"),
+        t.scored: (p, "the scored mentions are co-partitioned with the brand state; it was made with another "
+                      "[topics] partitions: restore that value, or rebuild under a new app_id "
+                      "(docs/runbook-state-rebuild.md)"),
+        f"{settings.app_id}-brand_state-changelog": (p, "the brand state of this app_id was kept with another "
+                                                        "[topics] partitions: restore that value, or rebuild under a "
+                                                        "new app_id (docs/runbook-state-rebuild.md)"),
+        t.alerts: (1, "one partition keeps the one order of lifecycle events that notify and audits read"),
+    }
+
+    def create_and_check() -> None:
+        create_topics(settings.kafka_bootstrap(), specs, security=settings.kafka_security)
+        check_layout(settings.kafka_bootstrap(), wanted, security=settings.kafka_security)
+
+    waiting_for_broker(create_and_check, what="worker start-up: topics", wait_s=settings.broker_wait_s)
+
+
+def run_worker(settings: Settings, loglevel: str = "warn") -> None:
+    """Run a worker until it is stopped (topics prepared by :func:`prepare_topics` first)."""
     parts = build_worker(settings)
     worker = BuzzwatchWorker(parts.app, stop_guard=StopGuard(settings.stop_timeout_s), loglevel=loglevel, quiet=True,
                              redirect_stdouts=False)
