@@ -133,19 +133,28 @@ def topics_create(config: Optional[Path] = ConfigOpt) -> None:
 
 @topics_app.command("describe")
 def topics_describe(config: Optional[Path] = ConfigOpt) -> None:
-    """Partitions, replication, retention and cleanup policy of each topic."""
+    """Partitions, replication, retention and cleanup policy of each topic, and the partition
+    counts a worker would refuse to start on (exit 1 when there is one)."""
     from rich.console import Console
     from rich.table import Table
 
-    from streams.topics import describe_topics
+    from streams.topics import describe_topics, layout_problems, worker_layout
 
     settings = settings_or_exit(config)
-    rows = describe_topics(bootstrap_or_exit(settings), list(settings.topics.as_dict().values()), security=settings.kafka_security)
-    table = Table("topic", "partitions", "replication", "retention.ms", "cleanup.policy")
+    wanted = worker_layout(settings)
+    names = list(dict.fromkeys([*settings.topics.as_dict().values(), *wanted]))
+    rows = describe_topics(bootstrap_or_exit(settings), names, security=settings.kafka_security)
+    table = Table("topic", "partitions", "worker needs", "replication", "retention.ms", "cleanup.policy")
     for r in rows:
-        table.add_row(str(r.get("name")), str(r.get("partitions")), str(r.get("replication")),
-                      str(r.get("retention.ms")), str(r.get("cleanup.policy")))
-    Console().print(table)
+        table.add_row(str(r.get("name")), str(r.get("partitions")), str(wanted.get(r["name"], ("any",))[0]),
+                      str(r.get("replication")), str(r.get("retention.ms")), str(r.get("cleanup.policy")))
+    console = Console()
+    console.print(table)
+    problems = layout_problems(rows, wanted)
+    for problem in problems:
+        console.print(f"[red]{problem}[/red]", soft_wrap=True)
+    if problems:
+        raise typer.Exit(1)
 
 
 # --- simulate -----------------------------------------------------------------------------

@@ -148,6 +148,23 @@ def describe_topics(bootstrap: str, names: list[str], security=None) -> list[dic
         admin.close()
 
 
+def worker_layout(settings) -> dict[str, tuple[int, str]]:
+    """The partition count a worker of ``settings`` needs on each topic where another count makes
+    it go wrong, with why and what to do (for :func:`layout_problems`)."""
+    t, p = settings.topics, settings.partitions
+    rebuild = "restore that value, or rebuild under a new app_id (docs/runbook-state-rebuild.md)"
+    return {
+        t.mentions: (p, f"event time is tracked per raw partition, and minutes close when all {p} have passed "
+                        "them; set [topics] partitions to the topic's count (docs/runbook-state-rebuild.md to "
+                        "change it)"),
+        t.scored: (p, f"the scored mentions are co-partitioned with the brand state; it was made with another "
+                      f"[topics] partitions: {rebuild}"),
+        f"{settings.app_id}-brand_state-changelog": (p, "the brand state of this app_id was kept with another "
+                                                        f"[topics] partitions: {rebuild}"),
+        t.alerts: (1, "one partition keeps the one order of lifecycle events that notify and audits read"),
+    }
+
+
 class TopicLayoutError(ValueError):
     """A topic exists with a partition count the worker cannot work with (see :func:`layout_problems`)."""
 

@@ -109,23 +109,12 @@ def prepare_topics(settings: Settings) -> None:
     ``streams.topics.TopicLayoutError`` naming every topic whose count would make the worker go
     wrong (see ``layout_problems``)."""
     from streams.broker_wait import waiting_for_broker
-    from streams.topics import check_layout, create_topics, topic_specs
+    from streams.topics import check_layout, create_topics, topic_specs, worker_layout
 
     # The app's own intermediate topic must exist with the right partition count before the
     # agents start (broker auto-creation would give it one partition).
     specs = topic_specs(settings.partitions, settings.topics.as_dict(), replication=settings.replication)
-    t, p = settings.topics, settings.partitions
-    wanted = {
-        t.mentions: (p, f"event time is tracked per raw partition, and minutes close when all {p} have passed "
-                        "them; set [topics] partitions to the topic's count (docs/runbook-state-rebuild.md to change it)"),
-        t.scored: (p, "the scored mentions are co-partitioned with the brand state; it was made with another "
-                      "[topics] partitions: restore that value, or rebuild under a new app_id "
-                      "(docs/runbook-state-rebuild.md)"),
-        f"{settings.app_id}-brand_state-changelog": (p, "the brand state of this app_id was kept with another "
-                                                        "[topics] partitions: restore that value, or rebuild under a "
-                                                        "new app_id (docs/runbook-state-rebuild.md)"),
-        t.alerts: (1, "one partition keeps the one order of lifecycle events that notify and audits read"),
-    }
+    wanted = worker_layout(settings)
 
     def create_and_check() -> None:
         create_topics(settings.kafka_bootstrap(), specs, security=settings.kafka_security)

@@ -45,6 +45,9 @@ def test_a_raw_topic_with_more_partitions_than_configured_is_refused_at_start(tm
     assert f"topic '{prefix}mentions' has 6 partitions where this worker needs 4" in says
     assert "set [topics] partitions to the topic's count" in says
     assert took < REFUSED_WITHIN_S
+    described = buzzwatch("topics", "describe", env=env, check=False)  # what the operator looks at next
+    assert described.returncode == 1, described.stderr
+    assert f"topic '{prefix}mentions' has 6 partitions where this worker needs 4" in described.stdout
 
 
 def test_state_kept_with_another_partition_count_is_refused_at_start(tmp_path, kafka_bootstrap):
@@ -64,3 +67,4 @@ def test_the_topics_it_creates_pass_its_own_check(tmp_path, kafka_bootstrap):
     env, _, _ = setup(tmp_path, kafka_bootstrap, "lok")
     buzzwatch("topics", "create", env=env)
     prepare_topics(load_settings(env["BUZZWATCH_CONFIG"], env=env))  # raises TopicLayoutError otherwise
+    buzzwatch("topics", "describe", env=env)  # exit 0: nothing to say (check=True)
