@@ -45,8 +45,8 @@ def broker_absent(exc: BaseException) -> bool:
     ...                            "time(s): All brokers are currently fenced"))
     True
     """
-    if isinstance(exc, ssl.SSLError):
-        return False
+    if isinstance(exc, (ssl.SSLError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)):
+        return False  # the broker answered, or a local file is wrong: waiting changes nothing
     transient = getattr(exc, "transient", None)  # streams.kafka_access.KafkaAccessError says itself
     if transient is not None:
         return bool(transient)

@@ -116,6 +116,7 @@ def test_the_async_wait_retries_aiokafka_s_retriable_errors_and_logs_each_pause(
     (KafkaAccessError("cannot connect to Kafka at 127.0.0.1:1: Connect call failed", transient=True), True),
     (KafkaAccessError("the TLS certificate of Kafka at 127.0.0.1:1 is not trusted"), False),
     (ssl.SSLError(1, "WRONG_VERSION_NUMBER"), False),  # an OSError, but the broker answered
+    (FileNotFoundError(2, "No such file", "ca.pem"), False),  # an OSError too, but a local file
 ])
 def test_what_counts_as_a_broker_absent(exc, absent):
     assert broker_absent(exc) is absent
