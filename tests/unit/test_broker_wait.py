@@ -34,6 +34,10 @@ class FakeTime:
     async def async_sleep(self, s: float) -> None:
         self.sleep(s)
 
+    def wait(self, fn, wait_s: float):
+        """``waiting_for_broker(fn)`` on this clock."""
+        return waiting_for_broker(fn, what="topics", wait_s=wait_s, sleep=self.sleep, clock=self.clock)
+
 
 def failing(times: int, exc: BaseException, result="started"):
     calls = []
@@ -51,7 +55,7 @@ def failing(times: int, exc: BaseException, result="started"):
 def test_a_broker_back_within_the_wait_is_used_as_if_it_never_left():
     t = FakeTime()
     fn = failing(3, ConnectionRefusedError(111, "Connect call failed"))
-    assert waiting_for_broker(fn, what="topics", wait_s=120, sleep=t.sleep, clock=t.clock) == "started"
+    assert t.wait(fn, 120) == "started"
     assert len(fn.calls) == 4
     assert t.pauses == [0.5, 1.0, 2.0]  # backing off
 
@@ -60,7 +64,7 @@ def test_the_pauses_back_off_to_five_seconds_and_the_last_reason_is_raised_after
     t = FakeTime()
     fn = failing(10_000, ConnectionRefusedError(111, "Connect call failed"))
     with pytest.raises(ConnectionRefusedError):
-        waiting_for_broker(fn, what="topics", wait_s=30, sleep=t.sleep, clock=t.clock)
+        t.wait(fn, 30)
     assert max(t.pauses) == 5.0
     assert t.now == pytest.approx(30.0)  # the last pause is cut to what is left of the wait
 
@@ -76,7 +80,7 @@ def test_a_broker_that_answers_with_a_refusal_is_not_waited_for(exc):
     t = FakeTime()
     fn = failing(1, exc)
     with pytest.raises(type(exc)):
-        waiting_for_broker(fn, what="access check", wait_s=120, sleep=t.sleep, clock=t.clock)
+        t.wait(fn, 120)
     assert len(fn.calls) == 1 and t.pauses == []
 
 
@@ -84,7 +88,7 @@ def test_no_wait_at_all_with_broker_wait_s_zero():
     t = FakeTime()
     fn = failing(1, ConnectionRefusedError(111, "Connect call failed"))
     with pytest.raises(ConnectionRefusedError):
-        waiting_for_broker(fn, what="access check", wait_s=0, sleep=t.sleep, clock=t.clock)
+        t.wait(fn, 0)
     assert len(fn.calls) == 1
 
 
