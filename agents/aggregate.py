@@ -106,7 +106,7 @@ def register(app, *, source, alerts, dlq, stage: AggregateStage, settings) -> No
             M.observe_watermark(wm, now)
         stamps = [ts for ts in (kafka_timestamp_ms(m) for m in messages) if ts is not None]
         owned = {b for b in configured if stage.owned_brand(b)}
-        M.observe_aggregate(batch.outcomes, {}, owned, None, min(stamps) if stamps else None, now)
+        M.observe_aggregate(batch.outcomes, owned, min(stamps) if stamps else None, now)
         closed = list(batch.closed.items())
         for start in range(0, len(closed), BRANDS_PER_STEP):  # 10,000 brands' gauges: a second of CPU
             M.observe_closed(dict(closed[start:start + BRANDS_PER_STEP]), owned, lambda b: brand_gauges(stage.state(b)))

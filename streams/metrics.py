@@ -363,9 +363,9 @@ def observe_watermark(watermark_ms: int, now_s: float) -> None:
     EVENT_TIME_LAG.set(max(0.0, now_s - watermark_ms / 1000))
 
 
-def observe_aggregate(outcomes, closed_by_brand, configured, gauges_of, oldest_ts_ms, now_s: float) -> None:
-    """Aggregate batch: late/duplicate counts, and per closed minute the brand gauges
-    (``gauges_of(brand)`` gives the core's plain :class:`buzzwatch.stages.aggregate.BrandGauges`).
+def observe_aggregate(outcomes, configured, oldest_ts_ms, now_s: float) -> None:
+    """Aggregate batch: its size, late/duplicate counts and processing latency. The closed
+    minutes' figures are :func:`observe_closed`'s (called in chunks: it grows with the brands).
     Only configured brands get a label: the series count is bounded by the config."""
     BATCH_SIZE.labels("aggregate").observe(len(outcomes))
     for brand, outcome in outcomes:
@@ -377,12 +377,12 @@ def observe_aggregate(outcomes, closed_by_brand, configured, gauges_of, oldest_t
             DUPLICATE_MENTIONS.labels(brand).inc()
     if oldest_ts_ms is not None:
         PROCESSING_LATENCY.labels("aggregate").observe(max(0.0, now_s - oldest_ts_ms / 1000))
-    observe_closed(closed_by_brand, configured, gauges_of)
 
 
 def observe_closed(closed_by_brand, configured, gauges_of) -> None:
-    """Per brand whose minutes closed: mentions and alert events counted, gauges set (the part of
-    :func:`observe_aggregate` that grows with the brands: the agent calls it in chunks)."""
+    """Per brand whose minutes closed: mentions and alert events counted, gauges set
+    (``gauges_of(brand)`` gives the core's plain :class:`buzzwatch.stages.aggregate.BrandGauges`;
+    the agent calls it in chunks of brands)."""
     for brand, closed in closed_by_brand.items():
         if brand not in configured:
             continue

@@ -55,8 +55,8 @@ class Pipeline:
         M.observe_ingest(result, records, now_s)
         items = [(0, s) for s in [*result.scored, *foreign]] + [(0, m) for m in self.ingest.markers([0], 1)]
         out = self.stage.process(items)
-        M.observe_aggregate(out.outcomes, out.closed, CONFIGURED, lambda b: brand_gauges(self.stage.state(b)),
-                            None, now_s)
+        M.observe_aggregate(out.outcomes, CONFIGURED, None, now_s)
+        M.observe_closed(out.closed, CONFIGURED, lambda b: brand_gauges(self.stage.state(b)))
 
 
 def hostile(i: int) -> bytes:
